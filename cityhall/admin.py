@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Neighborhood, User
+
+
+@admin.register(User)
+class CityUserAdmin(SimpleHistoryAdmin, UserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "preferred_language", "is_active"]
+    list_filter = ["is_staff", "is_active", "groups", "preferred_language"]
+    search_fields = ["email", "first_name", "last_name", "phone"]
+    list_per_page = 50
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = [
+        (None, {"fields": ["email", "username", "password"]}),
+        (_("Personal details"), {"fields": ["first_name", "last_name", "phone", "home_address", "neighborhood"]}),
+        (_("Preferences"), {"fields": ["preferred_language", "notify_by_email", "notify_by_sms"]}),
+        (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "username", "password1", "password2"]}),
+    ]
+    filter_horizontal = ["groups"]
+
+
+@admin.register(Neighborhood)
+class NeighborhoodAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "households"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}

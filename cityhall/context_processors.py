@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def city(request):
+    return {"CITY": settings.CITY}

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .constants import Language
+from .geo import bbox_of, polygon_contains
+
+SYSTEM_USERNAME = "system"
+
+
+class CityUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+    def create_user(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("username", email)
+        return super().create_user(email=email, password=password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("username", email)
+        return super().create_superuser(email=email, password=password, **extra_fields)
+
+
+class User(AbstractUser):
+    """Residents and staff alike; staff are users with `is_staff` and a role group.
+
+    People sign in with their email address. `username` is kept (Django's admin and
+    django-axes expect it) and mirrors the email.
+    """
+
+    email = models.EmailField(_("email address"), unique=True)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    home_address = models.CharField(_("home address"), max_length=200, blank=True)
+    neighborhood = models.ForeignKey(
+        "cityhall.Neighborhood",
+        verbose_name=_("neighborhood"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="residents",
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=5, choices=Language.choices, default=Language.ENGLISH
+    )
+    notify_by_email = models.BooleanField(_("email me"), default=True)
+    notify_by_sms = models.BooleanField(_("text me"), default=False)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    objects = CityUserManager()
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower() or self.email
+        if not self.username:
+            self.username = self.email
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.email
+
+
+def system_user() -> User:
+    """The account that background tasks act as, so the audit trail names who acted."""
+    user, _created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={
+            "email": "system@cityhall.invalid",
+            "first_name": "City Hall",
+            "last_name": "(automatic)",
+            "is_active": False,
+        },
+    )
+    return user
+
+
+class NeighborhoodQuerySet(models.QuerySet):
+    def containing(self, *, latitude: float, longitude: float) -> Neighborhood | None:
+        """The neighborhood whose boundary contains the point, or None.
+
+        A bounding-box filter in SQL narrows the candidates; the exact test runs in Python
+        on the GeoJSON ring, so no PostGIS is needed for a city's few dozen polygons.
+        """
+        candidates = self.filter(
+            min_lat__lte=latitude, max_lat__gte=latitude,
+            min_lon__lte=longitude, max_lon__gte=longitude,
+        )
+        for neighborhood in candidates:
+            if polygon_contains(neighborhood.boundary, longitude=longitude, latitude=latitude):
+                return neighborhood
+        return None
+
+
+class Neighborhood(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    boundary = models.JSONField(_("boundary"), help_text=_("A GeoJSON Polygon or MultiPolygon."))
+    households = models.PositiveIntegerField(_("households"), default=0)
+    min_lat = models.FloatField(editable=False, default=0)
+    max_lat = models.FloatField(editable=False, default=0)
+    min_lon = models.FloatField(editable=False, default=0)
+    max_lon = models.FloatField(editable=False, default=0)
+
+    objects = NeighborhoodQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("neighborhood")
+        verbose_name_plural = _("neighborhoods")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .geo import GeoJSONError, validate_boundary
+
+        try:
+            validate_boundary(self.boundary)
+        except GeoJSONError as error:
+            raise ValidationError({"boundary": str(error)}) from error
+
+    def save(self, *args, **kwargs):
+        self.min_lon, self.min_lat, self.max_lon, self.max_lat = bbox_of(self.boundary)
+        super().save(*args, **kwargs)
+
+
+def audit_as(instance: models.Model, user: User | None) -> models.Model:
+    """Name the actor simple-history records for the next save of `instance`."""
+    instance._history_user = user or system_user()
+    return instance

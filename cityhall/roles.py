@@ -1,0 +1,84 @@
+"""Staff roles, defined in code and synced to Django groups.
+
+A role is a group whose permissions are exactly the set listed here: changing this file and
+migrating is the only way roles change, so every database agrees with the code.
+Permissions of apps that do not exist yet are skipped; each migrate re-syncs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.db import models
+from django.db.models import Q
+
+logger = logging.getLogger(__name__)
+
+
+class Role(models.TextChoices):
+    PERMIT_TECHNICIAN = "permit_technician", "Permit technician"
+    PLAN_REVIEWER = "plan_reviewer", "Plan reviewer"
+    CODE_INSPECTOR = "code_inspector", "Code inspector"
+    CODE_SUPERVISOR = "code_supervisor", "Code enforcement supervisor"
+    COMMUNICATIONS_OFFICER = "communications_officer", "Communications officer"
+    MANAGER = "manager", "Manager"
+    CITY_ADMINISTRATOR = "city_administrator", "City administrator"
+
+
+def _crud(model: str) -> set[str]:
+    app_label, name = model.split(".")
+    return {f"{app_label}.{action}_{name}" for action in ("add", "change", "delete", "view")}
+
+
+_EVERY_STAFF = {"cityhall.view_neighborhood"}
+
+ROLE_PERMISSIONS: dict[Role, set[str]] = {
+    Role.PERMIT_TECHNICIAN: _EVERY_STAFF | {"cityhall.view_user"},
+    Role.PLAN_REVIEWER: _EVERY_STAFF | {"cityhall.view_user"},
+    Role.CODE_INSPECTOR: _EVERY_STAFF,
+    Role.CODE_SUPERVISOR: _EVERY_STAFF | {"cityhall.view_user"},
+    Role.COMMUNICATIONS_OFFICER: _EVERY_STAFF,
+    Role.MANAGER: _EVERY_STAFF | {"cityhall.view_user"},
+    Role.CITY_ADMINISTRATOR: (
+        _crud("cityhall.user")
+        | _crud("cityhall.neighborhood")
+        | {"auth.view_group"}
+        | _crud("otp_totp.totpdevice")
+        | _crud("otp_static.staticdevice")
+        | {"axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accessfailurelog"}
+        | {"axes.view_accesslog"}
+    ),
+}
+
+
+def role_group_name(role: Role) -> str:
+    return role.label
+
+
+def sync_roles(*, using: str = "default", verbosity: int = 0) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role_group_name(role))
+        query = Q(pk__in=[])
+        for code in codes:
+            app_label, codename = code.split(".")
+            query |= Q(content_type__app_label=app_label, codename=codename)
+        permissions = list(Permission.objects.using(using).filter(query))
+        missing = len(codes) - len(permissions)
+        if missing and verbosity:
+            logger.info("role %s: %d permissions not installed yet", role.label, missing)
+        group.permissions.set(permissions)
+
+
+def sync_roles_after_migrate(sender, using="default", **kwargs):
+    # post_migrate fires once per app that has models; syncing on the last of them sees
+    # every permission that the migrate created.
+    with_models = [c for c in global_apps.get_app_configs() if c.models_module is not None]
+    if sender.label == with_models[-1].label:
+        sync_roles(using=using)

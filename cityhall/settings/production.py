@@ -1,0 +1,20 @@
+"""Production: every secret comes from the environment, nothing insecure by default."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import _HSTS_SECONDS_ENV, _SSL_REDIRECT_ENV, SECRET_KEY, SMTP_URL
+
+if not SECRET_KEY or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters.")
+if not SMTP_URL:
+    raise ImproperlyConfigured("SMTP_URL must be set in production (smtp://user:password@host:587).")
+
+DEBUG = False
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_SSL_REDIRECT = True if _SSL_REDIRECT_ENV is None else _SSL_REDIRECT_ENV
+SECURE_HSTS_SECONDS = 31_536_000 if _HSTS_SECONDS_ENV is None else _HSTS_SECONDS_ENV

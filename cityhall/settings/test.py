@@ -1,0 +1,18 @@
+"""The test suite: real PostgreSQL and Redis, email to memory (Django's test runner swaps in locmem)."""
+
+from .base import *  # noqa: F403
+from .base import SECRET_KEY
+
+SECRET_KEY = SECRET_KEY or "test-only-insecure-key"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+CACHES["default"]["KEY_PREFIX"] = "cityhall-test"  # noqa: F405
+# Tests count their own failures; no request from one test may lock out another.
+ACCOUNT_RATE_LIMITS = False

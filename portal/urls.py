@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("me/", views.me, name="me"),
+    path("me/profile/", views.profile, name="profile"),
+    path("accessibility/", views.accessibility, name="accessibility"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
+]

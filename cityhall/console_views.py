@@ -60,9 +60,14 @@ def _context(request: HttpRequest, **extra) -> dict:
     return {**_site().each_context(request), "next": _next_url(request), **extra}
 
 
+def _is_verified(user) -> bool:
+    # OTPMiddleware adds is_verified(); a user logged in during this request lacks it.
+    return bool(getattr(user, "is_verified", lambda: False)())
+
+
 def _second_step(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if user.is_verified():
+    if _is_verified(user):
         return redirect(_next_url(request))
     if user_has_device(user, confirmed=True):
         return redirect(_with_next("admin:otp_verify", request))
@@ -144,6 +149,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        throttled = _throttled_message(user)
         device = _match_token(user, form.cleaned_data["otp_token"])
         if device is not None:
             otp_login(request, device)
@@ -162,7 +168,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         )
         form.add_error(
             "otp_token",
-            _throttled_message(user) or "That code is not valid. Check your app and try again.",
+            throttled or "That code is not valid. Check your app and try again.",
         )
     return render(
         request, "console/verify.html", _context(request, form=form, title="Enter your code")

@@ -24,7 +24,7 @@ DEMO_STAFF = [
 DEMO_RESIDENTS = [
     {
         "email": "maria@example.com", "first_name": "María", "last_name": "González",
-        "preferred_language": "es", "home_address": "214 Calle Palma", "phone": "+15550104412",
+        "preferred_language": "es", "home_address": "214 Calle Palma", "phone": "+14082104412",
         "neighborhood": "las-palmas",
     },
     {

@@ -1,0 +1,101 @@
+"""Playwright + axe harness: headless Chromium from Debian's package, never a downloaded one.
+
+Every page a journey visits must be checked with `a11y(page)`; a test that navigates to a
+page it never checked fails at teardown, so no page slips past axe.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
+
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
+    "resultTypes": ["violations"],
+}
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Debian's chromium is not installed; `make test` installs it (scripts/ensure_system_packages.sh)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Accessibility:
+    def __init__(self):
+        self.axe = Axe()
+        self.checked: set[str] = set()
+        self.visited: list[str] = []
+
+    def __call__(self, page) -> None:
+        page.wait_for_load_state("load")
+        results = self.axe.run(page, options=AXE_OPTIONS)
+        self.checked.add(_strip(page.url))
+        violations = results.response["violations"]
+        if violations:
+            lines = [f"axe found {len(violations)} violation(s) on {page.url}:"]
+            for violation in violations:
+                targets = [", ".join(node["target"]) for node in violation["nodes"][:5]]
+                lines.append(f"  - {violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
+            pytest.fail("\n".join(lines))
+
+
+def _strip(url: str) -> str:
+    return url.split("#")[0]
+
+
+@pytest.fixture
+def a11y():
+    return Accessibility()
+
+
+def _new_page(browser, a11y, **context_options):
+    context = browser.new_context(locale="en-US", **context_options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("framenavigated", lambda frame: a11y.visited.append(_strip(frame.url)) if frame == page.main_frame else None)
+    return context, page, errors
+
+
+@pytest.fixture
+def page(browser, a11y, live_server):
+    context, page, errors = _new_page(browser, a11y)
+    yield page
+    context.close()
+    _assert_all_checked(a11y, errors)
+
+
+@pytest.fixture
+def phone_page(browser, a11y, live_server):
+    context, page, errors = _new_page(
+        browser, a11y, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    yield page
+    context.close()
+    _assert_all_checked(a11y, errors)
+
+
+def _assert_all_checked(a11y: Accessibility, errors: list[str]) -> None:
+    unchecked = [url for url in dict.fromkeys(a11y.visited) if url not in a11y.checked and url != "about:blank"]
+    assert not unchecked, f"pages visited without an axe check: {unchecked}"
+    csp = [e for e in errors if "Content Security Policy" in e]
+    assert not csp, f"CSP violations in the browser console: {csp}"

@@ -24,11 +24,11 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext \
     && rm -rf /var/lib/apt/lists/*
 
-# The application runs as an unprivileged user. /data holds the volumes (media, beat schedule);
-# the directories exist in the image so that new named volumes start out owned by that user.
+# The application runs as an unprivileged user; its home is writable (gunicorn puts its control
+# socket there). /data holds the volumes (media, beat schedule): the directories exist in the
+# image so that new named volumes start out owned by that user. The code stays root-owned.
 RUN groupadd --gid 1000 cityhall \
-    && useradd --uid 1000 --gid cityhall --home-dir /app --no-create-home \
-       --shell /usr/sbin/nologin cityhall \
+    && useradd --uid 1000 --gid cityhall --create-home --shell /usr/sbin/nologin cityhall \
     && mkdir -p /data/media /data/beat \
     && chown -R cityhall:cityhall /data
 

@@ -209,6 +209,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     form.fields["otp_token"].help_text = "The 6-digit code your app shows after you add City Hall."
     if request.method == "POST" and form.is_valid():
+        allowed, _ = device.verify_is_allowed()
         if device.verify_token(form.cleaned_data["otp_token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
@@ -217,7 +218,12 @@ def enrol(request: HttpRequest) -> HttpResponse:
             logger.info("console 2FA enrolled user=%s", user.pk)
             return redirect(_with_next("admin:otp_backup_codes", request))
         logger.warning("console 2FA enrolment code failed user=%s ip=%s", user.pk, client_ip(request))
-        form.add_error("otp_token", "That code is not valid. Check the time on your phone and try again.")
+        form.add_error(
+            "otp_token",
+            "That code is not valid. Check the time on your phone and try again."
+            if allowed
+            else "Too many wrong codes. Wait a few seconds before trying again.",
+        )
 
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(

@@ -19,9 +19,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_ROOT_USER_ACTION=ignore \
     DJANGO_SETTINGS_MODULE=cityhall.settings.production
 
-# gettext provides msgfmt for compilemessages.
+# gettext provides msgfmt for compilemessages; tzdata the time zones TIME_ZONE may name.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext tzdata \
     && rm -rf /var/lib/apt/lists/*
 
 # The application runs as an unprivileged user; its home is writable (gunicorn puts its control

@@ -3,7 +3,6 @@ import os
 import pytest
 
 from cityhall.roles import Role
-
 from tests import personas
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
@@ -18,7 +17,9 @@ def alice(db):
 
 @pytest.fixture
 def bob(db):
-    return personas.make_resident("bob@example.com", first_name="Bob", last_name="Baker", language="es")
+    return personas.make_resident(
+        "bob@example.com", first_name="Bob", last_name="Baker", language="es"
+    )
 
 
 @pytest.fixture

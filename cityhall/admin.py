@@ -9,14 +9,24 @@ from .models import Neighborhood, User
 @admin.register(User)
 class CityUserAdmin(SimpleHistoryAdmin, UserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "preferred_language", "is_active"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "preferred_language",
+        "is_active",
+    ]
     list_filter = ["is_staff", "is_active", "groups", "preferred_language"]
     search_fields = ["email", "first_name", "last_name", "phone"]
     list_per_page = 50
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = [
         (None, {"fields": ["email", "username", "password"]}),
-        (_("Personal details"), {"fields": ["first_name", "last_name", "phone", "home_address", "neighborhood"]}),
+        (
+            _("Personal details"),
+            {"fields": ["first_name", "last_name", "phone", "home_address", "neighborhood"]},
+        ),
         (_("Preferences"), {"fields": ["preferred_language", "notify_by_email", "notify_by_sms"]}),
         (_("Access"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),

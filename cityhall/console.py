@@ -29,4 +29,3 @@ class ConsoleSite(OTPAdminSite):
         context = super().each_context(request)
         context["enrol_url"] = reverse("admin:otp_enrol")
         return context
-

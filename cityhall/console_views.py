@@ -163,9 +163,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                 if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
                     return redirect(_with_next("admin:otp_enrol", request))
             return redirect(_next_url(request))
-        logger.warning(
-            "console 2FA failed user=%s ip=%s", user.pk, client_ip(request)
-        )
+        logger.warning("console 2FA failed user=%s ip=%s", user.pk, client_ip(request))
         form.add_error(
             "otp_token",
             throttled or "That code is not valid. Check your app and try again.",
@@ -217,7 +215,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
             request.session[SESSION_BACKUP_CODES] = issue_backup_codes(user)
             logger.info("console 2FA enrolled user=%s", user.pk)
             return redirect(_with_next("admin:otp_backup_codes", request))
-        logger.warning("console 2FA enrolment code failed user=%s ip=%s", user.pk, client_ip(request))
+        logger.warning(
+            "console 2FA enrolment code failed user=%s ip=%s", user.pk, client_ip(request)
+        )
         form.add_error(
             "otp_token",
             "That code is not valid. Check the time on your phone and try again."

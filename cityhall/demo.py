@@ -23,13 +23,21 @@ DEMO_STAFF = [
 
 DEMO_RESIDENTS = [
     {
-        "email": "maria@example.com", "first_name": "María", "last_name": "González",
-        "preferred_language": "es", "home_address": "214 Calle Palma", "phone": "+14082104412",
+        "email": "maria@example.com",
+        "first_name": "María",
+        "last_name": "González",
+        "preferred_language": "es",
+        "home_address": "214 Calle Palma",
+        "phone": "+14082104412",
         "neighborhood": "las-palmas",
     },
     {
-        "email": "john@example.com", "first_name": "John", "last_name": "Miller",
-        "preferred_language": "en", "home_address": "88 Oak Hill Road", "phone": "",
+        "email": "john@example.com",
+        "first_name": "John",
+        "last_name": "Miller",
+        "preferred_language": "en",
+        "home_address": "88 Oak Hill Road",
+        "phone": "",
         "neighborhood": "oak-hill",
     },
 ]
@@ -43,8 +51,14 @@ def demo_load() -> dict[str, int]:
 
     for email, role, first, last in DEMO_STAFF:
         if not User.objects.filter(email=email).exists():
-            staff_create(email=email, role=role, password=password, first_name=first, last_name=last,
-                         superuser=role == Role.CITY_ADMINISTRATOR)
+            staff_create(
+                email=email,
+                role=role,
+                password=password,
+                first_name=first,
+                last_name=last,
+                superuser=role == Role.CITY_ADMINISTRATOR,
+            )
             created["staff"] += 1
 
     for data in DEMO_RESIDENTS:

@@ -36,9 +36,9 @@ class StaffOTPRequiredMiddleware:
         path = _strip_language(request.path_info)
         if path.startswith(STAFF_PREFIXES) and not path.startswith(OPEN_CONSOLE_PATHS):
             user = request.user
-            if not (user.is_authenticated and user.is_active and user.is_staff and user.is_verified()):
+            if not (
+                user.is_authenticated and user.is_active and user.is_staff and user.is_verified()
+            ):
                 query = urlencode({"next": request.get_full_path()})
                 return redirect(f"{reverse('admin:login')}?{query}")
         return self.get_response(request)
-
-

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .constants import Language
-from .geo import bbox_of, polygon_contains
+from .geo import GeoJSONError, bbox_of, polygon_contains, validate_boundary
 
 SYSTEM_USERNAME = "system"
 
@@ -91,8 +92,10 @@ class NeighborhoodQuerySet(models.QuerySet):
         on the GeoJSON ring, so no PostGIS is needed for a city's few dozen polygons.
         """
         candidates = self.filter(
-            min_lat__lte=latitude, max_lat__gte=latitude,
-            min_lon__lte=longitude, max_lon__gte=longitude,
+            min_lat__lte=latitude,
+            max_lat__gte=latitude,
+            min_lon__lte=longitude,
+            max_lon__gte=longitude,
         )
         for neighborhood in candidates:
             if polygon_contains(neighborhood.boundary, longitude=longitude, latitude=latitude):
@@ -121,19 +124,15 @@ class Neighborhood(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.min_lon, self.min_lat, self.max_lon, self.max_lat = bbox_of(self.boundary)
+        super().save(*args, **kwargs)
+
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from .geo import GeoJSONError, validate_boundary
-
         try:
             validate_boundary(self.boundary)
         except GeoJSONError as error:
             raise ValidationError({"boundary": str(error)}) from error
-
-    def save(self, *args, **kwargs):
-        self.min_lon, self.min_lat, self.max_lon, self.max_lat = bbox_of(self.boundary)
-        super().save(*args, **kwargs)
 
 
 def audit_as(instance: models.Model, user: User | None) -> models.Model:

@@ -27,7 +27,11 @@ def neighborhoods_load(*, path: Path) -> tuple[int, int]:
         geometry = feature["geometry"]
         validate_boundary(geometry)
         slug = props.get("slug") or slugify(props["name"])
-        values = {"name": props["name"], "boundary": geometry, "households": props.get("households", 0)}
+        values = {
+            "name": props["name"],
+            "boundary": geometry,
+            "households": props.get("households", 0),
+        }
         existing = Neighborhood.objects.filter(slug=slug).first()
         if existing is None:
             Neighborhood.objects.create(slug=slug, **values)

@@ -12,7 +12,12 @@ from .roles import Role, role_group_name
 
 @transaction.atomic
 def staff_create(
-    *, email: str, role: Role, password: str | None, first_name: str = "", last_name: str = "",
+    *,
+    email: str,
+    role: Role,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
     superuser: bool = False,
 ) -> tuple[User, bool]:
     """Create (or update) a staff account with exactly one role. Returns (user, created)."""

@@ -26,7 +26,9 @@ def _database_ok() -> str | None:
 
 def _redis_ok() -> str | None:
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
         client.ping()
     except Exception as error:
         return type(error).__name__
@@ -39,7 +41,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     down = sorted(name for name, error in checks.items() if error)
     body = {
         "status": "ok" if not down else "unavailable",
-        "checks": {name: ("ok" if error is None else f"down ({error})") for name, error in checks.items()},
+        "checks": {
+            name: ("ok" if error is None else f"down ({error})") for name, error in checks.items()
+        },
     }
     if down:
         body["down"] = down

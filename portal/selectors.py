@@ -25,14 +25,18 @@ class Service:
 SERVICES = [
     Service(
         _("Apply for a permit or license"),
-        _("Building, electrical, plumbing, signs, events, business licenses and more. "
-          "See the fees and what you need before you start."),
+        _(
+            "Building, electrical, plumbing, signs, events, business licenses and more. "
+            "See the fees and what you need before you start."
+        ),
         "permits:index",
     ),
     Service(
         _("Report a problem"),
-        _("Potholes, graffiti, illegal dumping, overgrown lots, streetlights, unsafe housing. "
-          "You can report without an account."),
+        _(
+            "Potholes, graffiti, illegal dumping, overgrown lots, streetlights, unsafe housing. "
+            "You can report without an account."
+        ),
         "code_enforcement:report",
     ),
     Service(
@@ -73,23 +77,35 @@ def dashboard_for(*, user) -> list[DashboardSection]:
     by_url = {service.url_name: service.url for service in SERVICES}
     return [
         DashboardSection(
-            "permits", _("My permits and licenses"), [],
+            "permits",
+            _("My permits and licenses"),
+            [],
             _("You have no permit or license applications."),
-            _("Apply for a permit or license"), by_url["permits:index"],
+            _("Apply for a permit or license"),
+            by_url["permits:index"],
         ),
         DashboardSection(
-            "requests", _("My reports"), [],
+            "requests",
+            _("My reports"),
+            [],
             _("You have not reported any problems."),
-            _("Report a problem"), by_url["code_enforcement:report"],
+            _("Report a problem"),
+            by_url["code_enforcement:report"],
         ),
         DashboardSection(
-            "subscriptions", _("My alert subscriptions"), [],
+            "subscriptions",
+            _("My alert subscriptions"),
+            [],
             _("You are not subscribed to any alerts."),
-            _("Get alerts"), by_url["alerts:index"],
+            _("Get alerts"),
+            by_url["alerts:index"],
         ),
         DashboardSection(
-            "messages", _("Messages"), [],
+            "messages",
+            _("Messages"),
+            [],
             _("You have no messages from the city."),
-            "", "",
+            "",
+            "",
         ),
     ]

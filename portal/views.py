@@ -20,7 +20,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/me.html", {"dashboard": selectors.dashboard_for(user=request.user)})
+    return render(
+        request, "portal/me.html", {"dashboard": selectors.dashboard_for(user=request.user)}
+    )
 
 
 @login_required

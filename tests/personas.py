@@ -53,7 +53,11 @@ def totp_code_from_secret(secret_base32: str) -> str:
 
 def verified_client(user: User, device: TOTPDevice | None = None) -> Client:
     """A test client signed in as `user` with a verified second factor."""
-    device = device or TOTPDevice.objects.filter(user=user, confirmed=True).first() or give_totp_device(user)
+    device = (
+        device
+        or TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        or give_totp_device(user)
+    )
     client = Client()
     client.force_login(user)
     session = client.session

@@ -45,7 +45,9 @@ def console_urls() -> list[str]:
                 continue
         else:
             if name == "app_list":
-                urls.update(reverse("admin:app_list", kwargs={"app_label": label}) for label in app_labels)
+                urls.update(
+                    reverse("admin:app_list", kwargs={"app_label": label}) for label in app_labels
+                )
             else:
                 pytest.fail(f"don't know how to build the console URL {name!r}")
     return sorted(urls)
@@ -72,7 +74,9 @@ def test_no_console_page_without_a_verified_device(client, alice, admin_user, wh
     for method in ("get", "post"):
         for url in console_urls():
             response = getattr(client, method)(url)
-            assert response.status_code == 302, f"{method.upper()} {url} gave {response.status_code} to {who}"
+            assert response.status_code == 302, (
+                f"{method.upper()} {url} gave {response.status_code} to {who}"
+            )
             assert response["Location"].startswith("/console/"), url
             assert any(step in response["Location"] for step in ("/login/", "/verify/")), url
 

@@ -26,16 +26,31 @@ def extracted_catalog(tmp_path_factory) -> Path:
     po.write_bytes((ROOT / "locale" / "es" / "LC_MESSAGES" / "django.po").read_bytes())
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "makemessages", "-l", "es", "--symlinks",
-         "--no-obsolete", "--ignore=*/tests/*", "--ignore=*/migrations/*"],
-        cwd=scratch, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "makemessages",
+            "-l",
+            "es",
+            "--symlinks",
+            "--no-obsolete",
+            "--ignore=*/tests/*",
+            "--ignore=*/migrations/*",
+        ],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     return po
 
 
 def _untranslated(po: Path, flag: str) -> list[str]:
-    result = subprocess.run(["msgattrib", flag, "--no-obsolete", str(po)], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["msgattrib", flag, "--no-obsolete", str(po)], capture_output=True, text=True, check=True
+    )
     ids = re.findall(r'^msgid "(.*)"$', result.stdout, re.MULTILINE)
     return [msgid for msgid in ids if msgid]
 
@@ -52,7 +67,14 @@ def test_no_fuzzy_translations(extracted_catalog):
 
 def test_catalog_compiles(tmp_path):
     result = subprocess.run(
-        ["msgfmt", "--check", "-o", str(tmp_path / "django.mo"), str(ROOT / "locale/es/LC_MESSAGES/django.po")],
-        capture_output=True, text=True,
+        [
+            "msgfmt",
+            "--check",
+            "-o",
+            str(tmp_path / "django.mo"),
+            str(ROOT / "locale/es/LC_MESSAGES/django.po"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr

@@ -42,10 +42,27 @@ def celery_worker(*, concurrency: int = 1, timeout: float = 60):
     }
     log = open(ROOT / ".data" / f"worker-{name.split('@')[0]}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cityhall", "worker", "-n", name,
-         "--concurrency", str(concurrency), "--loglevel", "info", "--without-gossip",
-         "--without-mingle"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cityhall",
+            "worker",
+            "-n",
+            name,
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + timeout

@@ -39,7 +39,9 @@ def env_bool(name: str, default=_MISSING) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ImproperlyConfigured(f"{name} must be true or false (1/0, yes/no, on/off), not {value!r}.")
+    raise ImproperlyConfigured(
+        f"{name} must be true or false (1/0, yes/no, on/off), not {value!r}."
+    )
 
 
 def env_int(name: str, default=_MISSING, *, minimum: int | None = None) -> int:

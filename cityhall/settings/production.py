@@ -6,9 +6,13 @@ from .base import *  # noqa: F403
 from .base import _HSTS_SECONDS_ENV, _SSL_REDIRECT_ENV, SECRET_KEY, SMTP_URL
 
 if not SECRET_KEY or len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set to a random value of at least 50 characters."
+    )
 if not SMTP_URL:
-    raise ImproperlyConfigured("SMTP_URL must be set in production (smtp://user:password@host:587).")
+    raise ImproperlyConfigured(
+        "SMTP_URL must be set in production (smtp://user:password@host:587)."
+    )
 
 DEBUG = False
 SESSION_COOKIE_SECURE = True

@@ -1,4 +1,4 @@
-"""The test suite: real PostgreSQL and Redis, email to memory (Django's test runner swaps in locmem)."""
+"""The test suite: real PostgreSQL and Redis; email goes to memory (locmem)."""
 
 from .base import *  # noqa: F403
 from .base import SECRET_KEY

@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 
 from cityhall.models import Neighborhood, User, audit_as, system_user
@@ -33,9 +35,9 @@ def test_profile_changes_are_audited_and_visible_in_the_console(alice, admin_use
 def test_demo_data_loads_twice_without_changes():
     from django.core.management import call_command
 
-    call_command("load_demo", stdout=open("/dev/null", "w"))
+    call_command("load_demo", stdout=StringIO())
     counts = (User.objects.count(), User.history.count(), Neighborhood.history.count())
-    call_command("load_demo", stdout=open("/dev/null", "w"))
+    call_command("load_demo", stdout=StringIO())
     assert (User.objects.count(), User.history.count(), Neighborhood.history.count()) == counts
     maria = User.objects.get(email="maria@example.com")
     assert maria.preferred_language == "es"

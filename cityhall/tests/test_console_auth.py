@@ -2,6 +2,7 @@
 
 import logging
 import re
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
@@ -11,14 +12,21 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cityhall.roles import Role
-from tests.personas import PASSWORD, give_totp_device, signed_in_client, totp_code, totp_code_from_secret
+from tests.personas import (
+    PASSWORD,
+    give_totp_device,
+    signed_in_client,
+    totp_code,
+    totp_code_from_secret,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def password_step(client, user, password=PASSWORD, next_url="/console/"):
     return client.post(
-        f"/console/login/?next={next_url}", {"username": user.email, "password": password, "next": next_url}
+        f"/console/login/?next={next_url}",
+        {"username": user.email, "password": password, "next": next_url},
     )
 
 
@@ -36,7 +44,9 @@ def test_password_then_code(client, admin_user):
     # Password alone is not enough.
     assert client.get("/console/").status_code == 302
 
-    response = client.post(response["Location"], {"otp_token": totp_code(device), "next": "/console/"})
+    response = client.post(
+        response["Location"], {"otp_token": totp_code(device), "next": "/console/"}
+    )
     assert response.status_code == 302
     assert response["Location"] == "/console/"
     page = client.get("/console/")
@@ -77,14 +87,18 @@ def test_staff_without_device_is_sent_to_enrolment(client, staff_user):
     body = page.content.decode()
     assert "<svg" in body  # the QR code, inline
     secret = "".join(re.search(r'aria-label="Setup key">([A-Z2-7 ]+)<', body).group(1).split())
-    response = client.post(response["Location"], {"otp_token": totp_code_from_secret(secret), "next": "/console/"})
+    response = client.post(
+        response["Location"], {"otp_token": totp_code_from_secret(secret), "next": "/console/"}
+    )
     assert response["Location"].startswith("/console/backup-codes/")
     assert TOTPDevice.objects.get(user=user).confirmed
 
     codes_page = client.get(response["Location"]).content.decode()
     codes = re.findall(r"<li>([a-z0-9]{8})</li>", codes_page)
     assert len(codes) == 10
-    assert set(codes) == set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
+    assert set(codes) == set(
+        StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
+    )
     # Shown once only.
     again = client.get("/console/backup-codes/").content.decode()
     assert not re.findall(r"<li>([a-z0-9]{8})</li>", again)
@@ -99,7 +113,15 @@ def test_enrolment_refused_to_unverified_session_when_a_device_exists(admin_user
 
 
 def test_backup_code_works_once_and_leads_to_enrolment(client, admin_user):
-    call_command("createstaff", admin_user.email, "--role", Role.CITY_ADMINISTRATOR.value, "--password", PASSWORD, stdout=open("/dev/null", "w"))
+    call_command(
+        "createstaff",
+        admin_user.email,
+        "--role",
+        Role.CITY_ADMINISTRATOR.value,
+        "--password",
+        PASSWORD,
+        stdout=StringIO(),
+    )
     code = StaticToken.objects.filter(device__user=admin_user).first().token
     verify_url = password_step(client, admin_user)["Location"]
     response = client.post(verify_url, {"otp_token": code})

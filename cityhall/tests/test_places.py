@@ -7,8 +7,13 @@ from cityhall.places import DEMO_NEIGHBORHOODS, neighborhood_at, neighborhoods_l
 
 pytestmark = pytest.mark.django_db
 
-SQUARE = {"type": "Polygon", "coordinates": [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]],
-                                              [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [
+        [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]],
+        [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]],
+    ],
+}
 
 
 def test_point_in_polygon_with_a_hole():
@@ -30,6 +35,8 @@ def test_demo_city_loads_and_finds_neighborhoods():
 
 
 def test_invalid_boundary_is_refused():
-    hood = Neighborhood(name="Bad", slug="bad", boundary={"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]})
+    hood = Neighborhood(
+        name="Bad", slug="bad", boundary={"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]}
+    )
     with pytest.raises(ValidationError, match="four positions"):
         hood.full_clean()

@@ -22,8 +22,12 @@ def test_beat_schedules_the_task():
 @pytest.mark.django_db(transaction=True)
 def test_live_worker_clears_expired_sessions_and_is_idempotent():
     now = timezone.now()
-    Session.objects.create(session_key="expired", session_data="x", expire_date=now - timedelta(days=1))
-    Session.objects.create(session_key="current", session_data="x", expire_date=now + timedelta(days=1))
+    Session.objects.create(
+        session_key="expired", session_data="x", expire_date=now - timedelta(days=1)
+    )
+    Session.objects.create(
+        session_key="current", session_data="x", expire_date=now + timedelta(days=1)
+    )
     with celery_worker() as worker:
         clear_expired_sessions.delay()
         assert wait_for(lambda: not Session.objects.filter(session_key="expired").exists())

@@ -41,8 +41,17 @@ def test_me_shows_only_my_own_details(alice, bob):
 
 def test_profile_edits_only_the_signed_in_resident(alice, bob):
     client = signed_in_client(bob)
-    client.post("/me/profile/", {"first_name": "Mallory", "last_name": "X", "preferred_language": "en",
-                                 "notify_by_email": "on", "user": alice.pk, "email": alice.email})
+    client.post(
+        "/me/profile/",
+        {
+            "first_name": "Mallory",
+            "last_name": "X",
+            "preferred_language": "en",
+            "notify_by_email": "on",
+            "user": alice.pk,
+            "email": alice.email,
+        },
+    )
     alice.refresh_from_db()
     bob.refresh_from_db()
     assert alice.first_name == "Alice"
@@ -52,33 +61,55 @@ def test_profile_edits_only_the_signed_in_resident(alice, bob):
 
 def test_invalid_phone_is_a_field_error_and_keeps_what_was_typed(alice):
     client = signed_in_client(alice)
-    response = client.post("/me/profile/", {
-        "first_name": "Alicia", "last_name": "Adams", "phone": "555-12", "home_address": "120 Oak Street",
-        "preferred_language": "en", "notify_by_sms": "on",
-    })
+    response = client.post(
+        "/me/profile/",
+        {
+            "first_name": "Alicia",
+            "last_name": "Adams",
+            "phone": "555-12",
+            "home_address": "120 Oak Street",
+            "preferred_language": "en",
+            "notify_by_sms": "on",
+        },
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert "data-error-summary" in body
     assert 'href="#id_phone"' in body
     assert 'id="id_phone_error"' in body and 'aria-invalid="true"' in body
-    assert 'value="Alicia"' in body and 'value="120 Oak Street"' in body and 'value="555-12"' in body
+    assert (
+        'value="Alicia"' in body and 'value="120 Oak Street"' in body and 'value="555-12"' in body
+    )
     alice.refresh_from_db()
     assert alice.first_name == "Alice"
 
 
 def test_text_messages_need_a_phone(alice):
-    response = signed_in_client(alice).post("/me/profile/", {
-        "first_name": "Alice", "preferred_language": "en", "notify_by_sms": "on",
-    })
+    response = signed_in_client(alice).post(
+        "/me/profile/",
+        {
+            "first_name": "Alice",
+            "preferred_language": "en",
+            "notify_by_sms": "on",
+        },
+    )
     assert "Enter a mobile number to get text messages." in response.content.decode()
 
 
 def test_profile_saves_phone_in_e164_and_switches_language(alice):
     client = signed_in_client(alice)
-    response = client.post("/me/profile/", {
-        "first_name": "Alice", "last_name": "Adams", "phone": "(408) 210-4412", "home_address": "1 Main",
-        "preferred_language": "es", "notify_by_email": "on", "notify_by_sms": "on",
-    })
+    response = client.post(
+        "/me/profile/",
+        {
+            "first_name": "Alice",
+            "last_name": "Adams",
+            "phone": "(408) 210-4412",
+            "home_address": "1 Main",
+            "preferred_language": "es",
+            "notify_by_email": "on",
+            "notify_by_sms": "on",
+        },
+    )
     assert response.status_code == 302
     assert response["Location"] == "/es/me/profile/"
     alice.refresh_from_db()
@@ -99,16 +130,23 @@ def test_manifest_for_the_home_screen(client):
 
 def test_signup_can_be_closed(client, settings):
     settings.SIGNUP_OPEN = False
-    response = client.post("/accounts/signup/", {"email": "eve@example.com", "password1": "x" * 12,
-                                                "password2": "x" * 12})
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "eve@example.com", "password1": "x" * 12, "password2": "x" * 12},
+    )
     assert not User.objects.filter(email="eve@example.com").exists()
     assert response.status_code in (200, 403)
 
 
 def test_signup_records_language_and_sends_spanish_verification(client, mailoutbox):
-    response = client.post("/es/accounts/signup/", {
-        "email": "rosa@example.com", "password1": "una-clave-larga-123", "password2": "una-clave-larga-123",
-    })
+    response = client.post(
+        "/es/accounts/signup/",
+        {
+            "email": "rosa@example.com",
+            "password1": "una-clave-larga-123",
+            "password2": "una-clave-larga-123",
+        },
+    )
     assert response.status_code == 302
     user = User.objects.get(email="rosa@example.com")
     assert user.preferred_language == "es"

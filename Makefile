@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 	echo "Using $$py ($$($$py --version))"; \
 	[ -x $(PY) ] || "$$py" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,embedded]'
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json

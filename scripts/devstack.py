@@ -214,7 +214,10 @@ def main() -> int:
     def on_signal(signum, _frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
+    # Installed explicitly: a shell that starts us in the background may have set SIGINT to
+    # "ignore", and Ctrl-C / SIGTERM / a closed terminal must all stop everything we started.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     try:
         stack.start_postgres()
         stack.start_redis()
@@ -232,7 +235,7 @@ def main() -> int:
         return 0
     except KeyboardInterrupt:
         log("stopping")
-        return 130
+        return 0 if options.mode == "run" else 130
     finally:
         stack.stop()
 

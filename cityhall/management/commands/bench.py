@@ -30,7 +30,9 @@ class Command(BaseCommand):
         admin = Client()
         admin_user = User.objects.get(email="admin@riverbend.example")
         admin.force_login(admin_user)
-        device = TOTPDevice.objects.create(user=admin_user, name="bench (temporary)", confirmed=True)
+        device = TOTPDevice.objects.create(
+            user=admin_user, name="bench (temporary)", confirmed=True
+        )
         session = admin.session
         session["otp_device_id"] = device.persistent_id
         session.save()

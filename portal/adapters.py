@@ -1,5 +1,8 @@
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.urls import translate_url
 from django.utils import translation
 
 from cityhall.models import User
@@ -24,8 +27,28 @@ class ResidentAccountAdapter(DefaultAccountAdapter):
             return super().get_login_redirect_url(request)
 
     def send_mail(self, template_prefix, email, context):
-        # Emails go out in the recipient's language, whatever page triggered them.
+        # Emails go out in the recipient's language, whatever page triggered them, and their
+        # links lead to the site in that language.
         user = context.get("user") or User.objects.filter(email__iexact=email).first()
         language = getattr(user, "preferred_language", None) or translation.get_language()
+        context = {
+            key: translate_url(value, language)
+            if isinstance(value, str) and "://" in value
+            else value
+            for key, value in context.items()
+        }
+        context.setdefault("current_site", CitySite())
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
+
+
+class CitySite:
+    """What allauth's emails call "the site": the city's name and public address."""
+
+    @property
+    def name(self) -> str:
+        return settings.CITY["name"]
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(settings.SITE_URL).netloc

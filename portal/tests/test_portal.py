@@ -3,7 +3,7 @@ import json
 import pytest
 
 from cityhall.models import User
-from tests.personas import signed_in_client
+from tests.personas import PASSWORD, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +153,30 @@ def test_signup_records_language_and_sends_spanish_verification(client, mailoutb
     assert len(mailoutbox) == 1
     assert "/es/accounts/confirm-email/" in mailoutbox[0].body
     assert "Confirm" not in mailoutbox[0].subject
+
+
+def test_password_reset_email_in_the_residents_language(client, bob, mailoutbox):
+    response = client.post("/accounts/password/reset/", {"email": bob.email})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == [bob.email]
+    # Bob prefers Spanish, so the email is Spanish even though he asked on the English site.
+    assert "/es/accounts/password/reset/key/" in message.body
+    assert "contraseña" in (message.subject + message.body).lower()
+    assert "City of Riverbend" in message.body
+
+
+def test_sign_in_rate_limit_is_counted_in_redis(client, alice, settings):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip"}
+    for _ in range(3):
+        response = client.post("/accounts/login/", {"login": alice.email, "password": "wrong"})
+        assert response.status_code == 200
+    response = client.post("/accounts/login/", {"login": alice.email, "password": PASSWORD})
+    assert "Too many failed login attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The counts live in the shared Redis cache, so every web process sees them.
+    from django.core.cache import cache
+
+    redis = cache._cache.get_client()
+    assert any(b"allauth" in key or b"rl" in key for key in redis.keys("*"))

@@ -32,15 +32,21 @@ def _crud(model: str) -> set[str]:
     return {f"{app_label}.{action}_{name}" for action in ("add", "change", "delete", "view")}
 
 
-_EVERY_STAFF = {"cityhall.view_neighborhood"}
+_EVERY_STAFF = {"cityhall.view_neighborhood", "alerts.view_alert", "alerts.view_topic"}
+_ALERTS_OFFICE = (
+    _crud("alerts.topic")
+    | {"alerts.add_alert", "alerts.change_alert", "alerts.view_alert", "alerts.publish_alert"}
+    | {"alerts.view_subscription", "alerts.change_subscription"}
+    | {"alerts.view_notification", "alerts.view_delivery"}
+)
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.PERMIT_TECHNICIAN: _EVERY_STAFF | {"cityhall.view_user"},
     Role.PLAN_REVIEWER: _EVERY_STAFF | {"cityhall.view_user"},
     Role.CODE_INSPECTOR: _EVERY_STAFF,
     Role.CODE_SUPERVISOR: _EVERY_STAFF | {"cityhall.view_user"},
-    Role.COMMUNICATIONS_OFFICER: _EVERY_STAFF,
-    Role.MANAGER: _EVERY_STAFF | {"cityhall.view_user"},
+    Role.COMMUNICATIONS_OFFICER: _EVERY_STAFF | _ALERTS_OFFICE,
+    Role.MANAGER: _EVERY_STAFF | {"cityhall.view_user", "alerts.view_subscription"},
     Role.CITY_ADMINISTRATOR: (
         _crud("cityhall.user")
         | _crud("cityhall.neighborhood")
@@ -49,6 +55,8 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         | _crud("otp_static.staticdevice")
         | {"axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accessfailurelog"}
         | {"axes.view_accesslog"}
+        | _ALERTS_OFFICE
+        | {"alerts.delete_subscription"}
     ),
 }
 

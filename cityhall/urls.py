@@ -14,6 +14,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("", include("portal.urls")),
+    path("", include("alerts.urls")),
     prefix_default_language=False,
 )
 

@@ -74,7 +74,11 @@ class DashboardSection:
 
 def dashboard_for(*, user) -> list[DashboardSection]:
     """The sections of "My City Hall". Each module adds its records here as it lands."""
+    from alerts import selectors as alerts
+
     by_url = {service.url_name: service.url for service in SERVICES}
+    subscription = alerts.subscription_for_user(user=user)
+    messages = list(alerts.inbox_for(user=user)[:5])
     return [
         DashboardSection(
             "permits",
@@ -95,17 +99,19 @@ def dashboard_for(*, user) -> list[DashboardSection]:
         DashboardSection(
             "subscriptions",
             _("My alert subscriptions"),
-            [],
+            [subscription] if subscription and subscription.channels() else [],
             _("You are not subscribed to any alerts."),
-            _("Get alerts"),
-            by_url["alerts:index"],
+            _("Choose your alerts"),
+            reverse("alerts:my_alerts"),
+            template="portal/_subscription.html",
         ),
         DashboardSection(
             "messages",
             _("Messages"),
-            [],
+            messages,
             _("You have no messages from the city."),
-            "",
-            "",
+            _("All messages"),
+            reverse("alerts:inbox"),
+            template="portal/_messages.html",
         ),
     ]

@@ -39,8 +39,29 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "riverbend-demo")
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
+MAIL_FILE_PATH = env_str("MAIL_FILE_PATH", None)
+SMS_BACKEND = env_str("SMS_BACKEND", "alerts.sms.FileSmsBackend")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(DATA_DIR / "sms" / "outbox.jsonl"))
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_API_BASE = env_url("TWILIO_API_BASE", "https://api.twilio.com", schemes=("https", "http"))
+ALERTS_EMAIL_RATE = env_str("ALERTS_EMAIL_RATE", "20/s")
+ALERTS_SMS_RATE = env_str("ALERTS_SMS_RATE", "5/s")
+DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5, minimum=1)
+DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 30, minimum=0)
+DELIVERY_SWEEP_AFTER_SECONDS = env_int("DELIVERY_SWEEP_AFTER_SECONDS", 120, minimum=0)
+FAN_OUT_BATCH_SIZE = env_int("FAN_OUT_BATCH_SIZE", 500, minimum=1)
 AXES_FAILURE_LIMIT = env_int("CONSOLE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CONSOLE_LOCKOUT_MINUTES", 15, minimum=1))
+
+for _name, _rate in (
+    ("ALERTS_EMAIL_RATE", ALERTS_EMAIL_RATE),
+    ("ALERTS_SMS_RATE", ALERTS_SMS_RATE),
+):
+    _count, _slash, _unit = _rate.partition("/")
+    if not (_count.isdigit() and _unit in {"s", "m", "h"}):
+        raise ImproperlyConfigured(f"{_name} must look like 20/s, 300/m or 1000/h, not {_rate!r}.")
 
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(
@@ -121,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cityhall.context_processors.city",
+                "alerts.context_processors.emergency_banner",
             ],
         },
     }
@@ -233,7 +255,7 @@ else:
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
+            "OPTIONS": {"file_path": MAIL_FILE_PATH or str(DATA_DIR / "mail")},
         }
     }
 
@@ -278,6 +300,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Long ETAs are never used (the design forbids them); one hour covers any task's runtime.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
+    "alerts-publish-scheduled": {"task": "alerts.tasks.publish_scheduled_alerts", "schedule": 60.0},
+    "alerts-expire": {"task": "alerts.tasks.expire_alerts", "schedule": 60.0},
+    "alerts-sweep-deliveries": {"task": "alerts.tasks.sweep_deliveries", "schedule": 30.0},
     "clear-expired-sessions": {
         "task": "cityhall.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),

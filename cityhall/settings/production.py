@@ -3,7 +3,16 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import _HSTS_SECONDS_ENV, _SSL_REDIRECT_ENV, SECRET_KEY, SMTP_URL
+from .base import (
+    _HSTS_SECONDS_ENV,
+    _SSL_REDIRECT_ENV,
+    SECRET_KEY,
+    SMS_BACKEND,
+    SMTP_URL,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_FROM_NUMBER,
+)
 
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
@@ -12,6 +21,13 @@ if not SECRET_KEY or len(SECRET_KEY) < 50:
 if not SMTP_URL:
     raise ImproperlyConfigured(
         "SMTP_URL must be set in production (smtp://user:password@host:587)."
+    )
+
+if SMS_BACKEND == "alerts.sms.TwilioSmsBackend" and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER
+):
+    raise ImproperlyConfigured(
+        "The Twilio SMS backend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER."
     )
 
 DEBUG = False

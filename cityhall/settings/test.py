@@ -1,13 +1,18 @@
 """The test suite: real PostgreSQL and Redis; email goes to memory (locmem)."""
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY
+from .base import MAIL_FILE_PATH, SECRET_KEY
 
 SECRET_KEY = SECRET_KEY or "test-only-insecure-key"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+# A worker started by a test writes mail to files the test can read (MAIL_FILE_PATH); the
+# suite itself uses memory.
+if not MAIL_FILE_PATH:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    SMS_BACKEND = "alerts.sms.LocmemSmsBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

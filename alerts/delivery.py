@@ -1,0 +1,320 @@
+"""The delivery engine: fan an alert out to its subscribers, send each delivery once, retry.
+
+Work lives in PostgreSQL first. Fan-out writes one Notification per subscriber and one
+Delivery per channel, protected by unique constraints, so running it again adds nothing.
+Sending claims a row with SELECT ... FOR UPDATE SKIP LOCKED and a status change in one
+transaction, so two workers never send the same row. The sweeper re-enqueues rows whose
+message was lost (a killed worker, a broker restart).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from email.utils import make_msgid
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import override
+
+from .constants import AlertStatus, Channel, DeliveryStatus
+from .models import Alert, Delivery, Notification, Subscription
+from .rendering import render_notification
+from .sms import SmsError, get_backend
+from .tokens import unsubscribe_token
+
+logger = logging.getLogger(__name__)
+
+
+# --- Fan-out ----------------------------------------------------------------------------------
+
+
+def alert_fan_out(*, alert_id: int) -> int:
+    """Create the messages and deliveries of a published alert. Returns how many were new."""
+    alert = Alert.objects.select_related("topic", "references").filter(pk=alert_id).first()
+    if alert is None or alert.fan_out_completed_at or alert.status == AlertStatus.DRAFT:
+        return 0
+    target = alert.references if alert.msg_type == "Cancel" and alert.references_id else alert
+    subscriber_ids = list(
+        Subscription.objects.for_alert(target).order_by("pk").values_list("pk", flat=True)
+    )
+    rendered_by_language = {}
+    created = 0
+    batch = settings.FAN_OUT_BATCH_SIZE
+    for start in range(0, len(subscriber_ids), batch):
+        chunk = subscriber_ids[start : start + batch]
+        created += _fan_out_batch(alert, chunk, rendered_by_language)
+    Alert.objects.filter(pk=alert.pk, fan_out_completed_at__isnull=True).update(
+        fan_out_completed_at=timezone.now()
+    )
+    return created
+
+
+@transaction.atomic
+def _fan_out_batch(alert: Alert, subscriber_ids: list[int], rendered_by_language: dict) -> int:
+    subscriptions = Subscription.objects.filter(pk__in=subscriber_ids).select_related("user")
+    existing = set(
+        Notification.objects.filter(alert=alert, subscription_id__in=subscriber_ids).values_list(
+            "subscription_id", flat=True
+        )
+    )
+    new_notifications = []
+    for subscription in subscriptions:
+        if subscription.pk in existing:
+            continue
+        language = subscription.language
+        if language not in rendered_by_language:
+            rendered_by_language[language] = render_notification(
+                "alert", {"alert": alert}, language=language
+            )
+        rendered = rendered_by_language[language]
+        new_notifications.append(
+            Notification(
+                user=subscription.user,
+                subscription=subscription,
+                alert=alert,
+                template="alert",
+                language=language,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                sms_text=rendered.sms,
+                link=alert.get_absolute_url(),
+            )
+        )
+    # ignore_conflicts: a concurrent or repeated fan-out may have written some rows already.
+    Notification.objects.bulk_create(new_notifications, ignore_conflicts=True)
+    notifications = Notification.objects.filter(
+        alert=alert, subscription_id__in=subscriber_ids
+    ).select_related("subscription__user")
+    deliveries = []
+    now = timezone.now()
+    for notification in notifications:
+        subscription = notification.subscription
+        for channel in subscription.channels():
+            address = (
+                subscription.email_address
+                if channel == Channel.EMAIL
+                else subscription.phone_number
+            )
+            deliveries.append(Delivery(notification=notification, channel=channel, address=address))
+        if subscription.user_id:
+            deliveries.append(
+                Delivery(
+                    notification=notification,
+                    channel=Channel.PORTAL,
+                    status=DeliveryStatus.SENT,
+                    sent_at=now,
+                )
+            )
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    pending = Delivery.objects.filter(
+        notification__alert=alert,
+        notification__subscription_id__in=subscriber_ids,
+        status=DeliveryStatus.PENDING,
+    ).values_list("pk", "channel")
+    from .tasks import enqueue_send
+
+    for delivery_id, channel in pending:
+        enqueue_send(delivery_id, channel)
+    return len(new_notifications)
+
+
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def _claim(delivery_id: int) -> Delivery | None:
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .select_related("notification")
+            .filter(
+                pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()
+            )
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.status = DeliveryStatus.SENDING
+        delivery.claimed_at = timezone.now()
+        delivery.attempts += 1
+        delivery.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
+    return delivery
+
+
+def delivery_send(*, delivery_id: int) -> str | None:
+    """Send one delivery if it is due and nobody else has it. Returns its final status."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return None
+    try:
+        if delivery.channel == Channel.EMAIL:
+            provider_id = _send_email(delivery)
+        elif delivery.channel == Channel.SMS:
+            provider_id = get_backend().send(
+                to=delivery.address, body=delivery.notification.sms_text
+            )
+        else:
+            provider_id = ""
+    except SmsError as error:
+        return _failed(delivery, str(error), retryable=error.retryable)
+    except Exception as error:  # noqa: BLE001 - any provider error is recorded and retried
+        logger.warning("delivery %s failed: %s", delivery.pk, error)
+        return _failed(delivery, f"{type(error).__name__}: {error}", retryable=True)
+    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=provider_id[:120],
+        last_error="",
+        updated_at=timezone.now(),
+    )
+    return DeliveryStatus.SENT
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter: base * 2^(n-1), randomised down to half."""
+    base = settings.DELIVERY_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=base * random.uniform(0.5, 1.0))
+
+
+def _failed(delivery: Delivery, reason: str, *, retryable: bool) -> str:
+    final = not retryable or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
+    status = DeliveryStatus.FAILED if final else DeliveryStatus.PENDING
+    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+        status=status,
+        last_error=reason[:2000],
+        next_attempt_at=timezone.now() + retry_delay(delivery.attempts),
+        updated_at=timezone.now(),
+    )
+    return status
+
+
+def _unsubscribe_url(delivery: Delivery) -> str:
+    notification = delivery.notification
+    if notification.subscription_id:
+        token = unsubscribe_token(
+            channel=Channel.EMAIL, subscription_id=notification.subscription_id
+        )
+    elif notification.user_id:
+        token = unsubscribe_token(channel=Channel.EMAIL, user_id=notification.user_id)
+    else:
+        return ""
+    with override(notification.language):
+        path = reverse("alerts:unsubscribe", args=[token])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _send_email(delivery: Delivery) -> str:
+    notification = delivery.notification
+    unsubscribe_url = _unsubscribe_url(delivery)
+    headers = {"X-CityHall-Delivery": str(delivery.pk)}
+    text, html = notification.body_text, notification.body_html
+    if unsubscribe_url:
+        # RFC 8058 one-click unsubscribe: mail clients POST to the URL; no sign-in needed.
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        footer = render_notification(
+            "unsubscribe_footer", {"url": unsubscribe_url}, language=notification.language
+        )
+        text = f"{text}\n{footer.text}"
+        html = (
+            html.replace("</body>", f"{footer.html}</body>")
+            if "</body>" in html
+            else html + footer.html
+        )
+    headers["Message-ID"] = make_msgid(idstring=f"delivery-{delivery.pk}", domain=_mail_domain())
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[delivery.address],
+        headers=headers,
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send()
+    return headers["Message-ID"]
+
+
+def _mail_domain() -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+# --- Sweeping and retrying --------------------------------------------------------------------
+
+
+def deliveries_sweep(*, now=None) -> dict[str, int]:
+    """Re-enqueue deliveries that are due but have no live message, and finish lost fan-outs.
+
+    Rows claimed by a worker that died mid-send ("sending" past the task time limit) go back to
+    pending: the provider may or may not have taken them, and a rare duplicate is better than a
+    missed emergency alert.
+    """
+    from .tasks import enqueue_send, fan_out_alert
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.DELIVERY_SWEEP_AFTER_SECONDS)
+    lost_claims = Delivery.objects.filter(
+        status=DeliveryStatus.SENDING,
+        claimed_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    ).update(status=DeliveryStatus.PENDING, updated_at=now)
+    # Due rows that are either waiting for a retry (only the sweeper sends those) or were
+    # queued long ago and evidently lost their message.
+    due = list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(attempts__gt=0) | Q(updated_at__lte=stale))
+        .values_list("pk", "channel")[:5000]
+    )
+    for delivery_id, channel in due:
+        enqueue_send(delivery_id, channel, on_commit=False)
+    unfinished = list(
+        Alert.objects.filter(
+            status__in=[AlertStatus.PUBLISHED, AlertStatus.CANCELLED],
+            published_at__lte=stale,
+            fan_out_completed_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+    for alert_id in unfinished:
+        fan_out_alert.delay(alert_id)
+    return {"reclaimed": lost_claims, "requeued": len(due), "fan_outs": len(unfinished)}
+
+
+@transaction.atomic
+def deliveries_retry_failed(*, alert: Alert) -> int:
+    """The console's "retry failed": failed deliveries of this alert get another round."""
+    from .tasks import enqueue_send
+
+    failed = Delivery.objects.select_for_update().filter(
+        notification__alert=alert, status=DeliveryStatus.FAILED
+    )
+    rows = list(failed.values_list("pk", "channel"))
+    Delivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    for delivery_id, channel in rows:
+        enqueue_send(delivery_id, channel)
+    return len(rows)
+
+
+def delivery_progress(*, alert: Alert) -> dict[str, dict[str, int]]:
+    """Counts by channel and state, for the console's progress panel."""
+    progress: dict[str, dict[str, int]] = {}
+    rows = (
+        Delivery.objects.filter(notification__alert=alert)
+        .values("channel", "status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        progress.setdefault(row["channel"], {})[row["status"]] = row["count"]
+    return progress

@@ -1,0 +1,96 @@
+"""Reads for alerts, subscriptions and the inbox."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from .constants import BANNER_SEVERITIES
+from .models import Alert, Notification, Subscription, Topic
+from .services import BANNER_CACHE_KEY
+
+BANNER_MAX_SECONDS = 300
+
+
+def banner_alerts() -> list[dict]:
+    """Active severe and extreme alerts for the banner on every page, cached until one changes.
+
+    Publishing, cancelling and expiring delete the cache entry; the timeout also ends at the
+    next expiry, so an alert never outlives its time in the banner.
+    """
+    cached = cache.get(BANNER_CACHE_KEY)
+    if cached is not None:
+        return cached
+    now = timezone.now()
+    alerts = list(
+        Alert.objects.active(now)
+        .filter(severity__in=BANNER_SEVERITIES)
+        .order_by("-published_at")[:3]
+    )
+    data = [
+        {
+            "pk": alert.pk,
+            "title_en": alert.title("en"),
+            "title_es": alert.title("es"),
+            "summary_en": alert.instruction("en") or alert.body("en")[:200],
+            "summary_es": alert.instruction("es") or alert.body("es")[:200],
+            "severity": alert.severity,
+        }
+        for alert in alerts
+    ]
+    seconds = BANNER_MAX_SECONDS
+    if alerts:
+        seconds = max(
+            1, min(seconds, int(min(a.expires for a in alerts).timestamp() - now.timestamp()))
+        )
+    cache.set(BANNER_CACHE_KEY, data, seconds)
+    return data
+
+
+def alerts_active(*, topic: Topic | None = None) -> QuerySet[Alert]:
+    queryset = Alert.objects.active().select_related("topic").order_by("-published_at")
+    return queryset.filter(topic=topic) if topic else queryset
+
+
+def alerts_archive(*, topic: Topic | None = None) -> QuerySet[Alert]:
+    active = Alert.objects.active().values("pk")
+    queryset = (
+        Alert.objects.public()
+        .exclude(pk__in=active)
+        .select_related("topic")
+        .order_by("-published_at")
+    )
+    return queryset.filter(topic=topic) if topic else queryset
+
+
+def alert_public(*, pk: int) -> Alert | None:
+    return (
+        Alert.objects.public()
+        .select_related("topic", "references")
+        .prefetch_related("neighborhoods", Prefetch("followups", queryset=Alert.objects.public()))
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def alerts_for_feed(*, limit: int = 50) -> list[Alert]:
+    return list(Alert.objects.public().select_related("topic").order_by("-published_at")[:limit])
+
+
+def subscription_for_user(*, user) -> Subscription | None:
+    return (
+        Subscription.objects.filter(user=user).prefetch_related("topics", "neighborhoods").first()
+        if user.is_authenticated
+        else None
+    )
+
+
+def inbox_for(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).only(
+        "pk", "subject", "created_at", "read_at", "link", "template", "alert_id"
+    )
+
+
+def unread_count(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -1,0 +1,455 @@
+"""Writes for alerts, subscriptions and the notification hub.
+
+Other apps reach people only through `notify(...)`. Every status change of an alert goes
+through `_move`, which locks the row, checks the workflow table and schedules side effects on
+commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cityhall.models import audit_as, system_user
+from cityhall.queue import enqueue_on_commit
+
+from .constants import AlertStatus, Channel, DeliveryStatus, MessageType
+from .models import Alert, Delivery, Notification, Subscription, Topic
+from .rendering import render_notification
+from .workflow import check_transition
+
+BANNER_CACHE_KEY = "alerts:banner:v1"
+
+
+class AlertNotReady(ValidationError):
+    pass
+
+
+# --- Alerts -----------------------------------------------------------------------------------
+
+
+def alert_publish_problems(alert: Alert, *, now=None) -> list[str]:
+    """What stops this alert from going out, in words an officer can act on."""
+    now = now or timezone.now()
+    problems = []
+    if not alert.english_only:
+        if not alert.title_es.strip():
+            problems.append(_("Add the Spanish headline, or tick “English only”."))
+        if not alert.body_es.strip():
+            problems.append(_("Add the Spanish description, or tick “English only”."))
+        if alert.instruction_en.strip() and not alert.instruction_es.strip():
+            problems.append(_("Add the Spanish “what to do”, or tick “English only”."))
+    if alert.expires <= alert.effective:
+        problems.append(_("The alert must expire after it takes effect."))
+    if alert.expires <= now:
+        problems.append(_("The expiry time has already passed."))
+    if not alert.citywide and not alert.neighborhoods.exists():
+        problems.append(_("Choose at least one neighborhood, or send it to the whole city."))
+    return problems
+
+
+def _move(alert: Alert, target: str, *, actor) -> Alert:
+    locked = Alert.objects.select_for_update().get(pk=alert.pk)
+    check_transition(current=locked.status, target=target, actor=actor)
+    locked.status = target
+    return locked
+
+
+def _banner_changed() -> None:
+    transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))
+
+
+@transaction.atomic
+def alert_publish(*, alert: Alert, actor) -> Alert:
+    """Publish now (actor=None: the scheduler publishing a scheduled alert)."""
+    alert = _move(alert, AlertStatus.PUBLISHED, actor=actor)
+    problems = alert_publish_problems(alert)
+    if problems:
+        raise AlertNotReady(problems)
+    now = timezone.now()
+    alert.published_at = now
+    alert.published_by = actor or alert.published_by
+    audit_as(alert, actor).save()
+    if alert.references_id and alert.msg_type == MessageType.UPDATE:
+        original = Alert.objects.select_for_update().get(pk=alert.references_id)
+        original.superseded_at = now
+        audit_as(original, actor).save(update_fields=["superseded_at", "updated_at"])
+    from .tasks import fan_out_alert
+
+    enqueue_on_commit(fan_out_alert, alert.pk)
+    _banner_changed()
+    return alert
+
+
+@transaction.atomic
+def alert_schedule(*, alert: Alert, actor, publish_at) -> Alert:
+    if publish_at <= timezone.now():
+        raise ValidationError({"publish_at": _("Choose a time in the future.")})
+    problems = alert_publish_problems(alert)
+    if problems:
+        raise AlertNotReady(problems)
+    alert = _move(alert, AlertStatus.SCHEDULED, actor=actor)
+    alert.publish_at = publish_at
+    alert.published_by = actor
+    audit_as(alert, actor).save()
+    return alert
+
+
+@transaction.atomic
+def alert_unschedule(*, alert: Alert, actor) -> Alert:
+    alert = _move(alert, AlertStatus.DRAFT, actor=actor)
+    alert.publish_at = None
+    audit_as(alert, actor).save()
+    return alert
+
+
+@transaction.atomic
+def alert_cancel(*, alert: Alert, actor, reason_en: str = "", reason_es: str = "") -> Alert:
+    """Cancel. A published alert gets a CAP Cancel message that goes to the same people."""
+    was_published = alert.status == AlertStatus.PUBLISHED
+    alert = _move(alert, AlertStatus.CANCELLED, actor=actor)
+    audit_as(alert, actor).save()
+    _banner_changed()
+    if not was_published:
+        return alert
+    now = timezone.now()
+    cancel = Alert(
+        topic=alert.topic,
+        msg_type=MessageType.CANCEL,
+        references=alert,
+        status=AlertStatus.PUBLISHED,
+        title_en=f"Cancelled: {alert.title_en}",
+        title_es=f"Cancelada: {alert.title_es}" if alert.title_es else "",
+        body_en=reason_en or "This alert has been cancelled. No further action is needed.",
+        body_es=(reason_es or "Esta alerta fue cancelada. No necesita hacer nada más.")
+        if alert.title_es
+        else "",
+        english_only=alert.english_only,
+        category=alert.category,
+        event=alert.event,
+        urgency="Past",
+        severity="Minor",
+        certainty="Observed",
+        response_type="AllClear",
+        effective=now,
+        expires=max(alert.expires, now + timedelta(hours=1)),
+        citywide=alert.citywide,
+        published_at=now,
+        created_by=actor,
+        published_by=actor,
+    )
+    audit_as(cancel, actor).save()
+    cancel.neighborhoods.set(alert.neighborhoods.all())
+    from .tasks import fan_out_alert
+
+    enqueue_on_commit(fan_out_alert, cancel.pk)
+    return cancel
+
+
+@transaction.atomic
+def alert_expire(*, alert: Alert) -> Alert:
+    alert = _move(alert, AlertStatus.EXPIRED, actor=None)
+    audit_as(alert, system_user()).save()
+    _banner_changed()
+    return alert
+
+
+@transaction.atomic
+def alert_prepare_update(*, alert: Alert, actor) -> Alert:
+    """A new draft (CAP Update) pre-filled from a published alert; publishing it replaces it."""
+    if alert.status != AlertStatus.PUBLISHED or alert.msg_type == MessageType.CANCEL:
+        raise ValidationError(_("Only a published alert can be updated."))
+    fields = [
+        "topic", "title_en", "title_es", "body_en", "body_es", "instruction_en", "instruction_es",
+        "english_only", "category", "event", "urgency", "severity", "certainty", "response_type",
+        "onset", "expires", "citywide",
+    ]  # fmt: skip
+    update = Alert(
+        msg_type=MessageType.UPDATE, references=alert, created_by=actor, effective=timezone.now()
+    )
+    for name in fields:
+        setattr(update, name, getattr(alert, name))
+    audit_as(update, actor).save()
+    update.neighborhoods.set(alert.neighborhoods.all())
+    return update
+
+
+def publish_due_alerts(*, now=None) -> int:
+    now = now or timezone.now()
+    published = 0
+    for alert in Alert.objects.filter(status=AlertStatus.SCHEDULED, publish_at__lte=now):
+        try:
+            alert_publish(alert=alert, actor=None)
+            published += 1
+        except AlertNotReady:
+            # Became invalid while waiting (e.g. expired): leave it scheduled for an officer.
+            continue
+    return published
+
+
+def expire_due_alerts(*, now=None) -> int:
+    now = now or timezone.now()
+    expired = 0
+    for alert in Alert.objects.filter(status=AlertStatus.PUBLISHED, expires__lte=now):
+        alert_expire(alert=alert)
+        expired += 1
+    return expired
+
+
+# --- Subscriptions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subscription_save_for_user(
+    *, user, topics, citywide: bool, neighborhoods, by_email: bool, by_sms: bool, language: str
+) -> Subscription:
+    """A resident's own subscription; their verified account email is already confirmed."""
+    subscription, _created = Subscription.objects.select_for_update().get_or_create(
+        user=user, defaults={"confirmed_at": timezone.now()}
+    )
+    subscription.language = language
+    subscription.by_email = by_email
+    subscription.by_sms = by_sms and bool(user.phone)
+    subscription.citywide = citywide
+    subscription.confirmed_at = subscription.confirmed_at or timezone.now()
+    audit_as(subscription, user).save()
+    subscription.topics.set(topics)
+    subscription.neighborhoods.set([] if citywide else neighborhoods)
+    return subscription
+
+
+@transaction.atomic
+def subscription_start(
+    *, email: str = "", phone: str = "", language: str, topics, citywide: bool, neighborhoods
+) -> Subscription:
+    """Someone without an account subscribes; nothing is sent until they confirm."""
+    subscription = Subscription(
+        email=email.strip().lower(),
+        phone=phone,
+        language=language,
+        by_email=bool(email),
+        by_sms=bool(phone) and not email,
+        citywide=citywide,
+    )
+    if subscription.by_sms:
+        subscription.sms_code = f"{secrets.randbelow(1_000_000):06d}"
+    audit_as(subscription, None).save()
+    subscription.topics.set(topics)
+    subscription.neighborhoods.set([] if citywide else neighborhoods)
+    from .tokens import confirm_email_token
+
+    if subscription.by_email:
+        notify_address(
+            email=subscription.email,
+            language=language,
+            template="subscription_confirm",
+            context={"token": confirm_email_token(subscription.pk), "subscription": subscription},
+        )
+    else:
+        notify_address(
+            phone=subscription.phone,
+            language=language,
+            template="subscription_code",
+            context={"code": subscription.sms_code},
+        )
+    return subscription
+
+
+def _replace_older(subscription: Subscription) -> None:
+    same = Subscription.objects.filter(user__isnull=True).exclude(pk=subscription.pk)
+    if subscription.email:
+        same.filter(email=subscription.email).delete()
+    elif subscription.phone:
+        same.filter(phone=subscription.phone).delete()
+
+
+@transaction.atomic
+def subscription_confirm_email(*, subscription_id: int) -> Subscription | None:
+    subscription = Subscription.objects.select_for_update().filter(pk=subscription_id).first()
+    if subscription is None:
+        return None
+    if subscription.confirmed_at is None:
+        subscription.confirmed_at = timezone.now()
+        audit_as(subscription, None).save()
+        _replace_older(subscription)
+    return subscription
+
+
+MAX_CODE_ATTEMPTS = 5
+
+
+@transaction.atomic
+def subscription_confirm_sms(*, subscription_id: int, code: str) -> bool:
+    subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+    if subscription.confirmed_at:
+        return True
+    if subscription.sms_code_attempts >= MAX_CODE_ATTEMPTS:
+        return False
+    if secrets.compare_digest(subscription.sms_code, code.strip()):
+        subscription.confirmed_at = timezone.now()
+        subscription.sms_code = ""
+        audit_as(subscription, None).save()
+        _replace_older(subscription)
+        return True
+    subscription.sms_code_attempts += 1
+    audit_as(subscription, None).save(update_fields=["sms_code_attempts"])
+    return False
+
+
+@transaction.atomic
+def unsubscribe(*, payload: dict) -> bool:
+    """Act on a verified unsubscribe token. Returns whether anything was subscribed."""
+    from cityhall.models import User
+
+    channel = payload["c"]
+    now = timezone.now()
+    changed = False
+    subscriptions = list(Subscription.objects.select_for_update().filter(pk=payload.get("s", -1)))
+    user = User.objects.select_for_update().filter(pk=payload.get("u", -1)).first()
+    if user is not None:
+        subscriptions += list(Subscription.objects.select_for_update().filter(user=user))
+        field = "notify_by_email" if channel == Channel.EMAIL else "notify_by_sms"
+        if getattr(user, field):
+            setattr(user, field, False)
+            audit_as(user, None).save(update_fields=[field])
+            changed = True
+    for subscription in subscriptions:
+        changed = _stop_channel(subscription, channel, now) or changed
+    # Whatever is still queued for them on that channel is not sent.
+    queued = Delivery.objects.filter(channel=channel, status=DeliveryStatus.PENDING)
+    queued.filter(notification__subscription__in=subscriptions).update(
+        status=DeliveryStatus.SKIPPED
+    )
+    if user is not None:
+        queued.filter(notification__user=user).update(status=DeliveryStatus.SKIPPED)
+    return changed
+
+
+def _stop_channel(subscription: Subscription, channel: str, now) -> bool:
+    if channel == Channel.EMAIL and subscription.by_email:
+        subscription.by_email = False
+        subscription.email_unsubscribed_at = now
+    elif channel == Channel.SMS and subscription.by_sms:
+        subscription.by_sms = False
+        subscription.sms_unsubscribed_at = now
+    else:
+        return False
+    audit_as(subscription, None).save()
+    return True
+
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"}
+
+
+@transaction.atomic
+def sms_stop(*, phone: str) -> int:
+    """A text saying STOP (or ALTO) from `phone`: no more texts to that number, from anything."""
+    from cityhall.models import User
+
+    now = timezone.now()
+    stopped = 0
+    for subscription in Subscription.objects.select_for_update().filter(by_sms=True, phone=phone):
+        stopped += _stop_channel(subscription, Channel.SMS, now)
+    for user in User.objects.select_for_update().filter(phone=phone):
+        if user.notify_by_sms:
+            user.notify_by_sms = False
+            audit_as(user, None).save(update_fields=["notify_by_sms"])
+            stopped += 1
+        subscription = Subscription.objects.filter(user=user).first()
+        if subscription is not None:
+            stopped += _stop_channel(subscription, Channel.SMS, now)
+    Delivery.objects.filter(
+        channel=Channel.SMS, address=phone, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.SKIPPED, last_error="The recipient texted STOP.")
+    return stopped
+
+
+# --- The notification hub ---------------------------------------------------------------------
+
+
+def _deliveries_for(notification: Notification, addresses: dict[str, str]) -> list[Delivery]:
+    rows = []
+    for channel, address in addresses.items():
+        status = DeliveryStatus.SENT if channel == Channel.PORTAL else DeliveryStatus.PENDING
+        rows.append(
+            Delivery(
+                notification=notification,
+                channel=channel,
+                address=address,
+                status=status,
+                sent_at=timezone.now() if status == DeliveryStatus.SENT else None,
+            )
+        )
+    Delivery.objects.bulk_create(rows)
+    from .tasks import enqueue_send
+
+    for row in rows:
+        if row.status == DeliveryStatus.PENDING:
+            enqueue_send(row.pk, row.channel)
+    return rows
+
+
+@transaction.atomic
+def notify(
+    *, user, template: str, context: dict, link: str = "", channels: list[str] | None = None
+) -> Notification:
+    """Tell a resident something, in their language, on the channels they chose.
+
+    The message always appears in their "My City Hall" inbox; email and text follow their
+    preferences (and `channels`, when a notice should use fewer).
+    """
+    language = user.preferred_language
+    rendered = render_notification(
+        template, {"user": user, "link": link, **context}, language=language
+    )
+    notification = Notification.objects.create(
+        user=user,
+        template=template,
+        language=language,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        sms_text=rendered.sms,
+        link=link,
+    )
+    wanted = set(channels) if channels is not None else {Channel.EMAIL, Channel.SMS}
+    addresses = {Channel.PORTAL: ""}
+    if Channel.EMAIL in wanted and user.notify_by_email and user.email:
+        addresses[Channel.EMAIL] = user.email
+    if Channel.SMS in wanted and user.notify_by_sms and user.phone:
+        addresses[Channel.SMS] = user.phone
+    _deliveries_for(notification, addresses)
+    return notification
+
+
+@transaction.atomic
+def notify_address(
+    *, language: str, template: str, context: dict, email: str = "", phone: str = ""
+) -> Notification:
+    """Send to an address that has no account (e.g. confirming a subscription)."""
+    rendered = render_notification(template, context, language=language)
+    notification = Notification.objects.create(
+        template=template,
+        language=language,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        sms_text=rendered.sms,
+    )
+    addresses = {}
+    if email:
+        addresses[Channel.EMAIL] = email
+    if phone:
+        addresses[Channel.SMS] = phone
+    _deliveries_for(notification, addresses)
+    return notification
+
+
+def topics_offered():
+    return Topic.objects.filter(is_active=True)

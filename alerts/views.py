@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .atom import alerts_atom_feed
+from .cap import alert_to_cap
+from .forms import CodeForm, MySubscriptionForm, SubscribeForm
+from .models import Notification, Topic
+from .sms import twilio_signature_valid
+from .tokens import read_confirm_email_token, read_unsubscribe_token
+
+CODE_SALT = "alerts.code-page"
+
+
+def _site_url() -> str:
+    return settings.SITE_URL.rstrip("/")
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    topics = list(Topic.objects.filter(is_active=True))
+    topic = next((t for t in topics if t.slug == request.GET.get("topic")), None)
+    archive = Paginator(selectors.alerts_archive(topic=topic), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "alerts/index.html",
+        {
+            "topics": topics,
+            "topic": topic,
+            "active": list(selectors.alerts_active(topic=topic)),
+            "archive": archive,
+        },
+    )
+
+
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = selectors.alert_public(pk=pk)
+    if alert is None:
+        raise Http404
+    return render(request, "alerts/detail.html", {"alert": alert})
+
+
+@require_GET
+@cache_control(max_age=60, public=True)
+def cap(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = selectors.alert_public(pk=pk)
+    if alert is None:
+        raise Http404
+    return HttpResponse(
+        alert_to_cap(alert, site_url=_site_url()), content_type="application/cap+xml; charset=utf-8"
+    )
+
+
+@require_GET
+@cache_control(max_age=60, public=True)
+def feed(request: HttpRequest) -> HttpResponse:
+    alerts = selectors.alerts_for_feed()
+    updated = max((a.published_at for a in alerts), default=timezone.now())
+    body = alerts_atom_feed(
+        alerts, site_url=_site_url(), feed_url=_site_url() + reverse("alerts:feed"), updated=updated
+    )
+    return HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
+
+
+# --- Subscribing without an account -----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("alerts:my_alerts")
+    form = SubscribeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        subscription = services.subscription_start(
+            email=data["email"] if data["how"] == "email" else "",
+            phone=data["phone"] if data["how"] == "sms" else "",
+            language=data["language"],
+            topics=data["topics"],
+            citywide=form.citywide,
+            neighborhoods=data["neighborhoods"],
+        )
+        if subscription.by_email:
+            return redirect("alerts:subscribe_sent")
+        return redirect(
+            "alerts:subscribe_code", token=signing.dumps(subscription.pk, salt=CODE_SALT)
+        )
+    return render(request, "alerts/subscribe.html", {"form": form})
+
+
+@require_GET
+def subscribe_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "alerts/subscribe_sent.html")
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe_code(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscription_id = signing.loads(token, salt=CODE_SALT, max_age=24 * 3600)
+    except signing.BadSignature:
+        raise Http404 from None
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.subscription_confirm_sms(
+            subscription_id=subscription_id, code=form.cleaned_data["code"]
+        ):
+            return render(request, "alerts/confirmed.html")
+        form.add_error("code", _("That code is not right. Check the text message and try again."))
+    return render(request, "alerts/subscribe_code.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    # Confirming takes a click (POST): link checkers that open every link confirm nothing.
+    subscription_id = read_confirm_email_token(token)
+    if subscription_id is None:
+        return render(request, "alerts/link_invalid.html", status=400)
+    if request.method == "POST":
+        if services.subscription_confirm_email(subscription_id=subscription_id) is None:
+            return render(request, "alerts/link_invalid.html", status=400)
+        return render(request, "alerts/confirmed.html")
+    return render(request, "alerts/confirm_email.html")
+
+
+@csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no cookie or token.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    payload = read_unsubscribe_token(token)
+    if payload is None:
+        return render(request, "alerts/link_invalid.html", status=400)
+    if request.method == "POST":
+        services.unsubscribe(payload=payload)
+        return render(request, "alerts/unsubscribed.html", {"channel": payload["c"]})
+    return render(request, "alerts/unsubscribe.html", {"channel": payload["c"]})
+
+
+@csrf_exempt  # Twilio posts here; the signature below is the authentication.
+@require_POST
+def sms_inbound(request: HttpRequest) -> HttpResponse:
+    url = _site_url() + request.path
+    params = {key: request.POST.get(key, "") for key in request.POST}
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not twilio_signature_valid(
+        url=url, params=params, signature=signature, auth_token=settings.TWILIO_AUTH_TOKEN
+    ):
+        return HttpResponseForbidden("invalid signature")
+    words = request.POST.get("Body", "").strip().upper().split()
+    if words and words[0] in services.STOP_WORDS:
+        services.sms_stop(phone=request.POST.get("From", ""))
+    return HttpResponse(
+        '<?xml version="1.0" encoding="UTF-8"?><Response/>', content_type="text/xml"
+    )
+
+
+# --- A resident's own alerts and inbox -------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_alerts(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    subscription = selectors.subscription_for_user(user=user)
+    if request.method == "POST" and request.POST.get("action") == "stop":
+        if subscription is not None:
+            services.unsubscribe(payload={"c": "email", "s": subscription.pk})
+            services.unsubscribe(payload={"c": "sms", "s": subscription.pk})
+        messages.success(request, _("You will not get alerts any more."))
+        return redirect("alerts:my_alerts")
+    initial = {"by_email": True, "language": user.preferred_language, "area": "city"}
+    if subscription is not None:
+        initial = {
+            "topics": list(subscription.topics.all()),
+            "area": "city" if subscription.citywide else "neighborhoods",
+            "neighborhoods": list(subscription.neighborhoods.all()),
+            "by_email": subscription.by_email,
+            "by_sms": subscription.by_sms,
+            "language": subscription.language,
+        }
+    form = MySubscriptionForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.subscription_save_for_user(
+            user=user,
+            topics=data["topics"],
+            citywide=form.citywide,
+            neighborhoods=data["neighborhoods"],
+            by_email=data["by_email"],
+            by_sms=data["by_sms"],
+            language=data["language"],
+        )
+        messages.success(request, _("Your alert choices have been saved."))
+        return redirect("alerts:my_alerts")
+    return render(request, "alerts/my_alerts.html", {"form": form, "subscription": subscription})
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.inbox_for(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "alerts/inbox.html", {"page": page})
+
+
+@login_required
+@require_GET
+def message(request: HttpRequest, pk: int) -> HttpResponse:
+    # Only the resident's own messages: anyone else's is "not found", not "forbidden".
+    notification = get_object_or_404(Notification, pk=pk, user=request.user)
+    if notification.read_at is None:
+        with transaction.atomic():
+            Notification.objects.filter(pk=pk, read_at__isnull=True).update(read_at=timezone.now())
+    return render(request, "alerts/message.html", {"notification": notification})

@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 import random
 from datetime import timedelta
+from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from email.utils import make_msgid
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -163,7 +163,7 @@ def delivery_send(*, delivery_id: int) -> str | None:
             provider_id = ""
     except SmsError as error:
         return _failed(delivery, str(error), retryable=error.retryable)
-    except Exception as error:  # noqa: BLE001 - any provider error is recorded and retried
+    except Exception as error:
         logger.warning("delivery %s failed: %s", delivery.pk, error)
         return _failed(delivery, f"{type(error).__name__}: {error}", retryable=True)
     Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(

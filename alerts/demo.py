@@ -96,7 +96,7 @@ def demo_load() -> dict[str, int]:
                 confirmed_at=timezone.now() - timedelta(days=rng.randint(1, 700)),
             )
             subscription.topics.set(
-                rng.sample(list(topics.values()), k=rng.randint(1, 4)) + [topics["emergency"]]
+                [*rng.sample(list(topics.values()), k=rng.randint(1, 4)), topics["emergency"]]
             )
             if not subscription.citywide:
                 subscription.neighborhoods.set(

@@ -34,7 +34,11 @@ class TopicAdmin(SimpleHistoryAdmin):
 class AlertForm(forms.ModelForm):
     class Meta:
         model = Alert
-        fields = "__all__"
+        fields = [
+            "title_en", "body_en", "instruction_en", "title_es", "body_es", "instruction_es",
+            "english_only", "topic", "event", "category", "urgency", "severity", "certainty",
+            "response_type", "effective", "onset", "expires", "citywide", "neighborhoods",
+        ]  # fmt: skip
         widgets = {
             "body_en": forms.Textarea(attrs={"rows": 5}),
             "body_es": forms.Textarea(attrs={"rows": 5}),

@@ -17,7 +17,7 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
@@ -185,11 +185,12 @@ def retry_delay(attempts: int) -> timedelta:
 def _failed(delivery: Delivery, reason: str, *, retryable: bool) -> str:
     final = not retryable or delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS
     status = DeliveryStatus.FAILED if final else DeliveryStatus.PENDING
+    now = timezone.now()
     Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
         status=status,
         last_error=reason[:2000],
-        next_attempt_at=timezone.now() + retry_delay(delivery.attempts),
-        updated_at=timezone.now(),
+        next_attempt_at=now + retry_delay(delivery.attempts),
+        updated_at=now,
     )
     return status
 
@@ -261,17 +262,27 @@ def deliveries_sweep(*, now=None) -> dict[str, int]:
 
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.DELIVERY_SWEEP_AFTER_SECONDS)
-    lost_claims = Delivery.objects.filter(
-        status=DeliveryStatus.SENDING,
-        claimed_at__lt=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
+    lost_claims = list(
+        Delivery.objects.filter(
+            status=DeliveryStatus.SENDING,
+            claimed_at__lt=now - timedelta(seconds=settings.DELIVERY_RECLAIM_AFTER_SECONDS),
+        ).values_list("pk", "channel")
+    )
+    Delivery.objects.filter(
+        pk__in=[pk for pk, _ in lost_claims], status=DeliveryStatus.SENDING
     ).update(status=DeliveryStatus.PENDING, updated_at=now)
+    for delivery_id, channel in lost_claims:
+        enqueue_send(delivery_id, channel, on_commit=False)
     # Due rows that are either waiting for a retry (only the sweeper sends those) or were
     # queued long ago and evidently lost their message.
+    # A retry is due once next_attempt_at passes (updated_at marks when it was last queued).
     due = list(
         Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .filter(Q(attempts__gt=0) | Q(updated_at__lte=stale))
+        .exclude(pk__in=[pk for pk, _ in lost_claims])
+        .filter(Q(attempts__gt=0, updated_at__lte=F("next_attempt_at")) | Q(updated_at__lte=stale))
         .values_list("pk", "channel")[:5000]
     )
+    Delivery.objects.filter(pk__in=[pk for pk, _ in due]).update(updated_at=now)
     for delivery_id, channel in due:
         enqueue_send(delivery_id, channel, on_commit=False)
     unfinished = list(
@@ -283,7 +294,7 @@ def deliveries_sweep(*, now=None) -> dict[str, int]:
     )
     for alert_id in unfinished:
         fan_out_alert.delay(alert_id)
-    return {"reclaimed": lost_claims, "requeued": len(due), "fan_outs": len(unfinished)}
+    return {"reclaimed": len(lost_claims), "requeued": len(due), "fan_outs": len(unfinished)}
 
 
 @transaction.atomic

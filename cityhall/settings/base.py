@@ -51,6 +51,8 @@ ALERTS_SMS_RATE = env_str("ALERTS_SMS_RATE", "5/s")
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5, minimum=1)
 DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 30, minimum=0)
 DELIVERY_SWEEP_AFTER_SECONDS = env_int("DELIVERY_SWEEP_AFTER_SECONDS", 120, minimum=0)
+# A row still "sending" this long after its claim belongs to a worker that died mid-send.
+DELIVERY_RECLAIM_AFTER_SECONDS = env_int("DELIVERY_RECLAIM_AFTER_SECONDS", 360, minimum=1)
 FAN_OUT_BATCH_SIZE = env_int("FAN_OUT_BATCH_SIZE", 500, minimum=1)
 AXES_FAILURE_LIMIT = env_int("CONSOLE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CONSOLE_LOCKOUT_MINUTES", 15, minimum=1))

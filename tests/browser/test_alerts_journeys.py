@@ -1,0 +1,100 @@
+"""Alerts in the browser: a resident subscribes in Spanish; an officer composes and publishes."""
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from alerts.constants import DeliveryStatus
+from alerts.delivery import delivery_send
+from alerts.models import Alert, Delivery, Subscription, Topic
+from cityhall.roles import Role
+from tests.personas import PASSWORD, give_totp_device, make_staff, totp_code
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def send_pending():
+    """What the worker does; the worker itself is tested in alerts/tests/test_fan_out_worker.py."""
+    for pk in Delivery.objects.filter(status=DeliveryStatus.PENDING).values_list("pk", flat=True):
+        delivery_send(delivery_id=pk)
+
+
+@pytest.fixture
+def topics(db):
+    return [
+        Topic.objects.create(slug="weather", name_en="Weather", name_es="Clima", position=1),
+        Topic.objects.create(slug="traffic", name_en="Traffic", name_es="Tráfico", position=2),
+    ]
+
+
+def test_resident_subscribes_in_spanish_without_an_account(page, a11y, live_server, topics):
+    page.goto(f"{live_server.url}/es/alerts/")
+    a11y(page)
+    page.get_by_role("link", name=re.compile("Recibir alertas por correo")).click()
+    a11y(page)
+
+    page.get_by_role("button", name="Suscribirse").click()
+    a11y(page)
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+
+    page.get_by_label("Dirección de correo electrónico").fill("lupe@example.com")
+    page.get_by_label("Clima").check()
+    page.get_by_role("button", name="Suscribirse").click()
+    page.wait_for_url(re.compile("/es/alerts/subscribe/sent/"))
+    a11y(page)
+    assert Subscription.objects.get(email="lupe@example.com").confirmed_at is None
+
+    send_pending()
+    message = mail.outbox[-1]
+    link = re.search(r"https?://\S+/alerts/subscribe/confirm/\S+/", message.body).group(0)
+    page.goto(live_server.url + "/" + link.split("/", 3)[3])
+    a11y(page)
+    page.get_by_role("button", name=re.compile("envíenme alertas")).click()
+    a11y(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ya está suscrito")
+    assert Subscription.objects.get(email="lupe@example.com").confirmed_at is not None
+
+
+def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics):
+    officer = make_staff(Role.COMMUNICATIONS_OFFICER, "carmen@riverbend.example")
+    device = give_totp_device(officer)
+    page.goto(f"{live_server.url}/console/alerts/alert/add/")
+    a11y(page)
+    page.get_by_label("Email address").fill(officer.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    a11y(page)
+    page.get_by_label("Code").fill(totp_code(device))
+    page.get_by_role("button", name="Verify and continue").click()
+    page.wait_for_url(re.compile("/console/alerts/alert/add/"))
+    a11y(page)
+
+    page.get_by_label("Headline (English)").fill("Heat warning this weekend")
+    page.get_by_label("Description (English)").fill("Temperatures up to 108°F on Saturday.")
+    page.get_by_label("What to do (English)").fill("Drink water and stay inside in the afternoon.")
+    page.get_by_label("Headline (Spanish)").fill("Calor extremo este fin de semana")
+    page.get_by_label("Description (Spanish)").fill("Temperaturas de hasta 108°F el sábado.")
+    page.get_by_label("What to do (Spanish)").fill("Tome agua y quédese adentro por la tarde.")
+    page.get_by_label("Topic").select_option(label="Weather")
+    page.get_by_label("Event").fill("Excessive heat warning")
+    page.get_by_label("Severity").select_option("Severe")
+    page.locator("#id_expires_0").fill("2099-12-31")
+    page.locator("#id_expires_1").fill("12:00:00")
+    page.get_by_role("button", name="Save and continue editing").click()
+    a11y(page)
+    preview = page.locator(".alert-preview")
+    expect(preview).to_contain_text("Calor extremo este fin de semana")
+    expect(preview).to_contain_text("segment")
+
+    page.get_by_role("button", name="Publish now").click()
+    a11y(page)
+    expect(page.locator(".messagelist")).to_contain_text("Published")
+    alert = Alert.objects.get(title_en="Heat warning this weekend")
+    assert alert.status == "published" and alert.published_by == officer
+
+    page.goto(f"{live_server.url}/es/alerts/{alert.pk}/")
+    a11y(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Calor extremo este fin de semana")
+    expect(page.locator(".usa-site-alert")).to_contain_text("Calor extremo")

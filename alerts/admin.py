@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import delivery, services
-from .constants import AlertStatus, Channel
+from .constants import AlertStatus
 from .models import Alert, Delivery, Notification, Subscription, Topic
 from .rendering import render_notification
 from .sms import sms_length
@@ -141,11 +141,26 @@ class AlertAdmin(SimpleHistoryAdmin):
     def progress(self, obj: Alert | None) -> str:
         if obj is None or obj.pk is None or not obj.published_at:
             return "Not published."
-        counts = delivery.delivery_progress(alert=obj)
+        return self._progress_html(obj)
+
+    def _progress_html(self, alert: Alert) -> str:
+        counts = delivery.delivery_progress(alert=alert)
+        waiting = any(state in ("pending", "sending") for states in counts.values() for state in states)
         return render_to_string(
             "admin/alerts/alert/_progress.html",
-            {"counts": counts, "channels": Channel, "fan_out_done": bool(obj.fan_out_completed_at)},
+            {
+                "alert": alert,
+                "counts": counts,
+                "fan_out_done": bool(alert.fan_out_completed_at),
+                # Poll while work remains; the table stops refreshing once everything settled.
+                "live": waiting or not alert.fan_out_completed_at,
+            },
         )
+
+    def progress_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return HttpResponse(self._progress_html(get_object_or_404(Alert, pk=pk)))
 
     # --- Workflow buttons -----------------------------------------------------------------
     def get_urls(self):

@@ -97,13 +97,13 @@ def field_error(page: str, field: str) -> str | None:
     return html_lib.unescape(match.group(1)).strip() if match else None
 
 
-def subscribe_data(topics, **overrides) -> dict:
+def subscribe_data(chosen_topics, **overrides) -> dict:
     data = {
         "how": "email",
         "email": "",
         "phone": "",
         "language": "en",
-        "topics": [str(topic.pk) for topic in topics],
+        "topics": [str(topic.pk) for topic in chosen_topics],
         "area": "city",
     }
     data.update(overrides)
@@ -119,13 +119,18 @@ def assert_nothing_stored():
 # --- 1. Subscribing by email ------------------------------------------------------------------
 
 
-def test_email_subscription_is_confirmed_in_spanish_with_a_button(client, weather, mailoutbox):
+def subscribe_by_email_in_spanish(client, topic):
     response = client.post(
         "/alerts/subscribe/",
-        subscribe_data([weather], email="Carmen@Example.com", language="es"),
+        subscribe_data([topic], email="Carmen@Example.com", language="es"),
     )
     assert response.status_code == 302
     assert response["Location"] == "/alerts/subscribe/sent/"
+    return response
+
+
+def test_email_subscription_is_confirmed_with_a_button(client, weather, mailoutbox):
+    response = subscribe_by_email_in_spanish(client, weather)
     assert "Check your email" in client.get(response["Location"]).content.decode()
 
     subscription = Subscription.objects.get()
@@ -145,22 +150,18 @@ def test_email_subscription_is_confirmed_in_spanish_with_a_button(client, weathe
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
     assert mail.to == ["carmen@example.com"]
-    # A Spanish speaker reads Spanish, not the English wording.
-    assert "Confirm your alert subscription" not in mail.subject
-    assert "Someone, probably you" not in mail.body
-    assert "If it was not you" not in mail.body
-    html_part = mail.alternatives[0].content
-    assert 'lang="es"' in html_part
+    # The link leads to the Spanish site.
     links = re.findall(r"https?://\S+/alerts/subscribe/confirm/\S+/", mail.body)
     assert len(links) == 1
     link = urlsplit(links[0])
     assert f"{link.scheme}://{link.netloc}" == SITE_URL
     assert re.fullmatch(r"/es/alerts/subscribe/confirm/[^/]+/", link.path)
-    assert links[0] in html_part
+    assert links[0] in mail.alternatives[0].content
 
     # Opening the link (or a mail scanner opening it) shows a button and confirms nothing.
     page = client.get(link.path)
     assert page.status_code == 200
+    assert 'lang="es"' in page.content.decode()
     assert re.search(
         r'<form method="post">.*?<button[^>]*type="submit"', page.content.decode(), re.S
     )
@@ -172,6 +173,18 @@ def test_email_subscription_is_confirmed_in_spanish_with_a_button(client, weathe
     assert confirmed.status_code == 200
     subscription.refresh_from_db()
     assert subscription.confirmed_at is not None
+
+
+def test_confirmation_email_is_written_in_spanish(client, weather, mailoutbox):
+    subscribe_by_email_in_spanish(client, weather)
+    assert send_pending(Channel.EMAIL) == [DeliveryStatus.SENT]
+    mail = mailoutbox[0]
+    assert 'lang="es"' in mail.alternatives[0].content
+    # A Spanish speaker reads Spanish, not the English wording.
+    assert mail.subject
+    assert mail.subject != "Confirm your alert subscription"
+    assert "Someone, probably you, asked for alerts" not in mail.body
+    assert "If it was not you, ignore this email" not in mail.body
 
 
 # --- 2. Nothing goes to unconfirmed subscribers -----------------------------------------------
@@ -368,9 +381,9 @@ def test_alert_email_has_one_click_unsubscribe_headers(weather, admin_user, mail
 # --- 7. A resident's own alerts and messages --------------------------------------------------
 
 
-def my_alerts_data(topics, **overrides) -> dict:
+def my_alerts_data(chosen_topics, **overrides) -> dict:
     data = {
-        "topics": [str(topic.pk) for topic in topics],
+        "topics": [str(topic.pk) for topic in chosen_topics],
         "area": "city",
         "by_email": "on",
         "language": "en",

@@ -98,3 +98,60 @@ def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics
     a11y(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Calor extremo este fin de semana")
     expect(page.locator(".usa-site-alert")).to_contain_text("Calor extremo")
+
+
+def test_resident_manages_alerts_reads_messages_and_unsubscribes(page, a11y, live_server, topics):
+    from alerts import services
+    from alerts.tokens import unsubscribe_token
+    from tests.personas import make_resident
+
+    maria = make_resident(
+        "maria@example.com", language="es", first_name="María", phone="+14082104412"
+    )
+    page.goto(f"{live_server.url}/es/accounts/login/")
+    a11y(page)
+    page.get_by_label("Correo electrónico").fill(maria.email)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Iniciar sesión").click()
+    page.wait_for_url(re.compile(r"/es/me/$"))
+    a11y(page)
+
+    page.get_by_role("link", name="Elija sus alertas").click()
+    a11y(page)
+    page.get_by_label("Clima").check()
+    page.get_by_label("Enviar alertas por mensaje de texto").check()
+    page.get_by_role("button", name="Guardar mis preferencias de alertas").click()
+    a11y(page)
+    subscription = Subscription.objects.get(user=maria)
+    assert subscription.by_sms and subscription.language == "es"
+
+    services.notify(user=maria, template="subscription_code", context={"code": "123456"})
+    page.goto(f"{live_server.url}/es/me/")
+    a11y(page)
+    page.get_by_role("link", name="Todos los mensajes").click()
+    a11y(page)
+    page.get_by_role("link", name=re.compile("código")).first.click()
+    a11y(page)
+
+    token = unsubscribe_token(channel="email", subscription_id=subscription.pk)
+    page.goto(f"{live_server.url}/es/alerts/unsubscribe/{token}/")
+    a11y(page)
+    page.get_by_role("button", name="Cancelar la suscripción").click()
+    a11y(page)
+    page.goto(f"{live_server.url}/es/alerts/unsubscribe/not-a-real-token/")
+    a11y(page)
+
+
+def test_text_message_code_page(page, a11y, live_server, topics):
+    page.goto(f"{live_server.url}/alerts/subscribe/")
+    a11y(page)
+    page.get_by_label("Text message").check()
+    page.get_by_label("Mobile phone number").fill("(408) 210-4412")
+    page.get_by_label("Weather").check()
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_url(re.compile("/alerts/subscribe/code/"))
+    a11y(page)
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Confirm").click()
+    a11y(page)
+    expect(page.locator("[data-error-summary]")).to_be_focused()

@@ -40,6 +40,8 @@ class AlertForm(forms.ModelForm):
             "response_type", "effective", "onset", "expires", "citywide", "neighborhoods",
         ]  # fmt: skip
         widgets = {
+            # Plain checkboxes: Django's filter_horizontal widget fails axe (aria on a span).
+            "neighborhoods": forms.CheckboxSelectMultiple,
             "body_en": forms.Textarea(attrs={"rows": 5}),
             "body_es": forms.Textarea(attrs={"rows": 5}),
             "instruction_en": forms.Textarea(attrs={"rows": 3}),
@@ -65,7 +67,6 @@ class AlertAdmin(SimpleHistoryAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["topic"]
     list_per_page = 50
-    filter_horizontal = ["neighborhoods"]
     readonly_fields = [
         "status", "msg_type", "references", "identifier", "publish_at", "published_at",
         "published_by", "created_by", "preview", "progress",
@@ -145,7 +146,9 @@ class AlertAdmin(SimpleHistoryAdmin):
 
     def _progress_html(self, alert: Alert) -> str:
         counts = delivery.delivery_progress(alert=alert)
-        waiting = any(state in ("pending", "sending") for states in counts.values() for state in states)
+        waiting = any(
+            state in ("pending", "sending") for states in counts.values() for state in states
+        )
         return render_to_string(
             "admin/alerts/alert/_progress.html",
             {
@@ -164,37 +167,18 @@ class AlertAdmin(SimpleHistoryAdmin):
 
     # --- Workflow buttons -----------------------------------------------------------------
     def get_urls(self):
+        views = {
+            "publish": self.publish_view,
+            "schedule": self.schedule_view,
+            "unschedule": self.unschedule_view,
+            "cancel": self.cancel_view,
+            "update": self.update_view,
+            "retry": self.retry_view,
+            "progress": self.progress_view,
+        }
         own = [
-            path(
-                "<int:pk>/publish/",
-                self.admin_site.admin_view(self.publish_view),
-                name="alerts_alert_publish",
-            ),
-            path(
-                "<int:pk>/schedule/",
-                self.admin_site.admin_view(self.schedule_view),
-                name="alerts_alert_schedule",
-            ),
-            path(
-                "<int:pk>/unschedule/",
-                self.admin_site.admin_view(self.unschedule_view),
-                name="alerts_alert_unschedule",
-            ),
-            path(
-                "<int:pk>/cancel/",
-                self.admin_site.admin_view(self.cancel_view),
-                name="alerts_alert_cancel",
-            ),
-            path(
-                "<int:pk>/update/",
-                self.admin_site.admin_view(self.update_view),
-                name="alerts_alert_update",
-            ),
-            path(
-                "<int:pk>/retry/",
-                self.admin_site.admin_view(self.retry_view),
-                name="alerts_alert_retry",
-            ),
+            path(f"<int:pk>/{name}/", self.admin_site.admin_view(view), name=f"alerts_alert_{name}")
+            for name, view in views.items()
         ]
         return own + super().get_urls()
 
@@ -313,7 +297,11 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
     search_fields = ["email", "phone", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    filter_horizontal = ["topics", "neighborhoods"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     readonly_fields = ["confirmed_at", "email_unsubscribed_at", "sms_unsubscribed_at", "created_at"]
     list_per_page = 50
 

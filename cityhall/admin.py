@@ -34,7 +34,13 @@ class CityUserAdmin(SimpleHistoryAdmin, UserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "username", "password1", "password2"]}),
     ]
-    filter_horizontal = ["groups"]
+
+    # Plain checkboxes: Django's filter_horizontal widget fails axe (aria on a span).
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        from django import forms
+
+        kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(Neighborhood)

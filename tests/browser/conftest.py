@@ -62,12 +62,24 @@ class Accessibility:
         self.checked.add(_strip(page.url))
         violations = results.response["violations"]
         if violations:
+            _keep_evidence(page)
             lines = [f"axe found {len(violations)} violation(s) on {page.url}:"]
             for violation in violations:
                 targets = [", ".join(node["target"]) for node in violation["nodes"][:5]]
                 rule = f"{violation['id']} ({violation['impact']})"
                 lines.append(f"  - {rule}: {violation['help']} -> {targets}")
             pytest.fail("\n".join(lines))
+
+
+def _keep_evidence(page) -> None:
+    """Screenshot and HTML of a failing page, under test-results/ (ignored by git)."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "test-results"
+    folder.mkdir(exist_ok=True)
+    name = _strip(page.url).split("://", 1)[-1].replace("/", "_").replace(":", "_")[:120]
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    (folder / f"{name}.html").write_text(page.content(), encoding="utf-8")
 
 
 def _strip(url: str) -> str:

@@ -15,6 +15,11 @@ from tests.personas import PASSWORD, give_totp_device, make_staff, totp_code
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def choose(page, label: str) -> None:
+    """Tick a USWDS checkbox or radio the way a person does: by its visible label."""
+    page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")).click()
+
+
 def send_pending():
     """What the worker does; the worker itself is tested in alerts/tests/test_fan_out_worker.py."""
     for pk in Delivery.objects.filter(status=DeliveryStatus.PENDING).values_list("pk", flat=True):
@@ -40,7 +45,7 @@ def test_resident_subscribes_in_spanish_without_an_account(page, a11y, live_serv
     expect(page.locator("[data-error-summary]")).to_be_focused()
 
     page.get_by_label("Dirección de correo electrónico").fill("lupe@example.com")
-    page.get_by_label("Clima").check()
+    choose(page, "Clima")
     page.get_by_role("button", name="Suscribirse").click()
     page.wait_for_url(re.compile("/es/alerts/subscribe/sent/"))
     a11y(page)
@@ -118,9 +123,9 @@ def test_resident_manages_alerts_reads_messages_and_unsubscribes(page, a11y, liv
 
     page.get_by_role("link", name="Elija sus alertas").click()
     a11y(page)
-    page.get_by_label("Clima").check()
-    page.get_by_label("Enviar alertas por mensaje de texto").check()
-    page.get_by_role("button", name="Guardar mis preferencias de alertas").click()
+    choose(page, "Clima")
+    choose(page, "Enviar alertas por mensaje de texto")
+    page.get_by_role("button", name="Guardar mis opciones de alertas").click()
     a11y(page)
     subscription = Subscription.objects.get(user=maria)
     assert subscription.by_sms and subscription.language == "es"
@@ -145,9 +150,9 @@ def test_resident_manages_alerts_reads_messages_and_unsubscribes(page, a11y, liv
 def test_text_message_code_page(page, a11y, live_server, topics):
     page.goto(f"{live_server.url}/alerts/subscribe/")
     a11y(page)
-    page.get_by_label("Text message").check()
+    choose(page, "Text message")
     page.get_by_label("Mobile phone number").fill("(408) 210-4412")
-    page.get_by_label("Weather").check()
+    choose(page, "Weather")
     page.get_by_role("button", name="Subscribe").click()
     page.wait_for_url(re.compile("/alerts/subscribe/code/"))
     a11y(page)

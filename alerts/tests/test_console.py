@@ -1,0 +1,84 @@
+"""The alerts console: workflow buttons call the services; only publishers may press them."""
+
+import pytest
+
+from alerts import delivery
+from alerts.constants import AlertStatus, MessageType
+from alerts.models import Alert
+from cityhall.roles import Role
+from tests.personas import make_staff, verified_client
+
+from .factories import make_alert, make_subscription, make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def officer_client():
+    return verified_client(make_staff(Role.COMMUNICATIONS_OFFICER))
+
+
+def test_publish_then_watch_progress_then_cancel(officer_client):
+    topic = make_topic("weather")
+    make_subscription([topic], email="ann@example.com")
+    alert = make_alert(topic=topic)
+    page = officer_client.get(f"/console/alerts/alert/{alert.pk}/change/").content.decode()
+    assert "Publish now" in page and "Aviso de calor" in page  # the Spanish preview
+    assert "segment" in page  # the text-message length
+
+    response = officer_client.post(f"/console/alerts/alert/{alert.pk}/publish/")
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.PUBLISHED
+
+    delivery.alert_fan_out(alert_id=alert.pk)
+    progress = officer_client.get(f"/console/alerts/alert/{alert.pk}/progress/").content.decode()
+    assert "hx-trigger" in progress and "<td>1</td>" in progress  # one waiting, still polling
+
+    officer_client.post(
+        f"/console/alerts/alert/{alert.pk}/cancel/", {"reason_en": "Over", "reason_es": "Terminó"}
+    )
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.CANCELLED
+    assert Alert.objects.filter(msg_type=MessageType.CANCEL, references=alert).exists()
+
+
+def test_publish_problems_are_shown_and_nothing_changes(officer_client):
+    alert = make_alert(title_es="", body_es="")
+    page = officer_client.get(f"/console/alerts/alert/{alert.pk}/change/").content.decode()
+    assert "Add the Spanish headline" in page
+    officer_client.post(f"/console/alerts/alert/{alert.pk}/publish/")
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.DRAFT
+
+
+def test_staff_without_the_role_cannot_publish():
+    manager = verified_client(make_staff(Role.MANAGER))
+    alert = make_alert()
+    page = manager.get(f"/console/alerts/alert/{alert.pk}/change/").content.decode()
+    assert "Publish now" not in page
+    manager.post(f"/console/alerts/alert/{alert.pk}/publish/")
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.DRAFT
+
+
+def test_published_alerts_are_read_only_and_get_updates(officer_client):
+    from alerts import services
+
+    alert = make_alert()
+    officer_client.post(f"/console/alerts/alert/{alert.pk}/publish/")
+    page = officer_client.get(f"/console/alerts/alert/{alert.pk}/change/").content.decode()
+    assert 'name="title_en"' not in page
+    response = officer_client.post(f"/console/alerts/alert/{alert.pk}/update/")
+    update = Alert.objects.get(msg_type=MessageType.UPDATE)
+    assert response["Location"] == f"/console/alerts/alert/{update.pk}/change/"
+    assert update.references == alert and update.status == AlertStatus.DRAFT
+    assert services.alert_publish_problems(update) == []
+
+
+def test_alert_list_query_count_is_pinned(officer_client, django_assert_max_num_queries):
+    for n in range(20):
+        make_alert(title_en=f"Alert {n}")
+    officer_client.get("/console/alerts/alert/")
+    with django_assert_max_num_queries(10):
+        assert officer_client.get("/console/alerts/alert/").status_code == 200

@@ -35,10 +35,26 @@ class AlertForm(forms.ModelForm):
     class Meta:
         model = Alert
         fields = [
-            "title_en", "body_en", "instruction_en", "title_es", "body_es", "instruction_es",
-            "english_only", "topic", "event", "category", "urgency", "severity", "certainty",
-            "response_type", "effective", "onset", "expires", "citywide", "neighborhoods",
-        ]  # fmt: skip
+            "title_en",
+            "body_en",
+            "instruction_en",
+            "title_es",
+            "body_es",
+            "instruction_es",
+            "english_only",
+            "topic",
+            "event",
+            "category",
+            "urgency",
+            "severity",
+            "certainty",
+            "response_type",
+            "effective",
+            "onset",
+            "expires",
+            "citywide",
+            "neighborhoods",
+        ]
         widgets = {
             # Plain checkboxes: Django's filter_horizontal widget fails axe (aria on a span).
             "neighborhoods": forms.CheckboxSelectMultiple,
@@ -68,9 +84,17 @@ class AlertAdmin(SimpleHistoryAdmin):
     list_select_related = ["topic"]
     list_per_page = 50
     readonly_fields = [
-        "status", "msg_type", "references", "identifier", "publish_at", "published_at",
-        "published_by", "created_by", "preview", "progress",
-    ]  # fmt: skip
+        "status",
+        "msg_type",
+        "references",
+        "identifier",
+        "publish_at",
+        "published_at",
+        "published_by",
+        "created_by",
+        "preview",
+        "progress",
+    ]
     fieldsets = [
         (
             "Status",

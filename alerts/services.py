@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import translate_url
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -166,10 +167,24 @@ def alert_prepare_update(*, alert: Alert, actor) -> Alert:
     if alert.status != AlertStatus.PUBLISHED or alert.msg_type == MessageType.CANCEL:
         raise ValidationError(_("Only a published alert can be updated."))
     fields = [
-        "topic", "title_en", "title_es", "body_en", "body_es", "instruction_en", "instruction_es",
-        "english_only", "category", "event", "urgency", "severity", "certainty", "response_type",
-        "onset", "expires", "citywide",
-    ]  # fmt: skip
+        "topic",
+        "title_en",
+        "title_es",
+        "body_en",
+        "body_es",
+        "instruction_en",
+        "instruction_es",
+        "english_only",
+        "category",
+        "event",
+        "urgency",
+        "severity",
+        "certainty",
+        "response_type",
+        "onset",
+        "expires",
+        "citywide",
+    ]
     update = Alert(
         msg_type=MessageType.UPDATE, references=alert, created_by=actor, effective=timezone.now()
     )
@@ -405,6 +420,8 @@ def notify(
     preferences (and `channels`, when a notice should use fewer).
     """
     language = user.preferred_language
+    if link:
+        link = translate_url(link, language)  # the page in the recipient's language
     rendered = render_notification(
         template, {"user": user, "link": link, **context}, language=language
     )

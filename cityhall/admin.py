@@ -3,7 +3,13 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Neighborhood, User
+from .models import Holiday, Neighborhood, User
+
+
+@admin.register(Holiday)
+class HolidayAdmin(SimpleHistoryAdmin):
+    list_display = ["date", "name"]
+    date_hierarchy = "date"
 
 
 @admin.register(User)

@@ -139,3 +139,19 @@ def audit_as(instance: models.Model, user: User | None) -> models.Model:
     """Name the actor simple-history records for the next save of `instance`."""
     instance._history_user = user or system_user()
     return instance
+
+
+class Holiday(models.Model):
+    """City holidays: not business days for review and response deadlines."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"

@@ -40,16 +40,49 @@ _ALERTS_OFFICE = (
     | {"alerts.view_notification", "alerts.view_delivery"}
 )
 
+_PERMITS_DESK = {
+    "permits.view_application",
+    "permits.change_application",
+    "permits.review_application",
+    "permits.view_permittype",
+    "permits.view_inspectiontype",
+    "permits.view_inspection",
+    "permits.view_document",
+    "permits.view_payment",
+    "permits.view_timelineevent",
+}
+
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
-    Role.PERMIT_TECHNICIAN: _EVERY_STAFF | {"cityhall.view_user"},
-    Role.PLAN_REVIEWER: _EVERY_STAFF | {"cityhall.view_user"},
-    Role.CODE_INSPECTOR: _EVERY_STAFF,
-    Role.CODE_SUPERVISOR: _EVERY_STAFF | {"cityhall.view_user"},
+    Role.PERMIT_TECHNICIAN: _EVERY_STAFF
+    | {"cityhall.view_user"}
+    | _PERMITS_DESK
+    | {
+        "permits.issue_permit",
+        "permits.inspect",
+        "permits.change_inspection",
+        "permits.add_payment",
+    },
+    Role.PLAN_REVIEWER: _EVERY_STAFF
+    | {"cityhall.view_user"}
+    | _PERMITS_DESK
+    | {"permits.decide_application", "permits.revoke_permit"},
+    Role.CODE_INSPECTOR: _EVERY_STAFF
+    | {
+        "permits.view_application",
+        "permits.view_inspection",
+        "permits.change_inspection",
+        "permits.inspect",
+    },
+    Role.CODE_SUPERVISOR: _EVERY_STAFF | {"cityhall.view_user", "permits.view_application"},
     Role.COMMUNICATIONS_OFFICER: _EVERY_STAFF | _ALERTS_OFFICE,
-    Role.MANAGER: _EVERY_STAFF | {"cityhall.view_user", "alerts.view_subscription"},
+    Role.MANAGER: _EVERY_STAFF
+    | {"cityhall.view_user", "alerts.view_subscription"}
+    | _PERMITS_DESK
+    | {"permits.waive_fee", "cityhall.view_holiday"},
     Role.CITY_ADMINISTRATOR: (
         _crud("cityhall.user")
         | _crud("cityhall.neighborhood")
+        | _crud("cityhall.holiday")
         | {"auth.view_group"}
         | _crud("otp_totp.totpdevice")
         | _crud("otp_static.staticdevice")
@@ -57,6 +90,18 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         | {"axes.view_accesslog"}
         | _ALERTS_OFFICE
         | {"alerts.delete_subscription"}
+        | _PERMITS_DESK
+        | _crud("permits.permittype")
+        | _crud("permits.inspectiontype")
+        | _crud("permits.documentrequirement")
+        | _crud("permits.question")
+        | {
+            "permits.decide_application",
+            "permits.issue_permit",
+            "permits.revoke_permit",
+            "permits.waive_fee",
+        }
+        | {"permits.inspect", "permits.change_inspection", "permits.add_payment"}
     ),
 }
 

@@ -15,6 +15,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("", include("portal.urls")),
     path("", include("alerts.urls")),
+    path("", include("permits.urls")),
     prefix_default_language=False,
 )
 

@@ -75,6 +75,7 @@ class DashboardSection:
 def dashboard_for(*, user) -> list[DashboardSection]:
     """The sections of "My City Hall". Each module adds its records here as it lands."""
     from alerts import selectors as alerts
+    from permits import selectors as permits
 
     by_url = {service.url_name: service.url for service in SERVICES}
     subscription = alerts.subscription_for_user(user=user)
@@ -83,10 +84,11 @@ def dashboard_for(*, user) -> list[DashboardSection]:
         DashboardSection(
             "permits",
             _("My permits and licenses"),
-            [],
+            list(permits.permits_for_resident(user=user)[:20]),
             _("You have no permit or license applications."),
             _("Apply for a permit or license"),
             by_url["permits:index"],
+            template="portal/_permits.html",
         ),
         DashboardSection(
             "requests",

@@ -305,6 +305,18 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-publish-scheduled": {"task": "alerts.tasks.publish_scheduled_alerts", "schedule": 60.0},
     "alerts-expire": {"task": "alerts.tasks.expire_alerts", "schedule": 60.0},
     "alerts-sweep-deliveries": {"task": "alerts.tasks.sweep_deliveries", "schedule": 30.0},
+    "permits-renewal-reminders": {
+        "task": "permits.tasks.send_renewal_reminders",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    "permits-expire": {
+        "task": "permits.tasks.expire_permits",
+        "schedule": crontab(minute=5, hour=0),
+    },
+    "permits-auto-renewals": {
+        "task": "permits.tasks.create_auto_renewals",
+        "schedule": crontab(minute=10, hour=0),
+    },
     "clear-expired-sessions": {
         "task": "cityhall.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),

@@ -1,0 +1,431 @@
+"""The permits console: queues, filters, and every move through the workflow services."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+
+from cityhall.models import User
+
+from . import services
+from .constants import OPEN_STATUSES, InspectionStatus, PaymentMethod, Status
+from .models import (
+    Application,
+    Document,
+    DocumentRequirement,
+    Inspection,
+    InspectionType,
+    Payment,
+    PermitType,
+    Question,
+    TimelineEvent,
+)
+from .workflow import TransitionNotAllowed, staff_moves
+
+
+class DocumentRequirementInline(admin.TabularInline):
+    model = DocumentRequirement
+    extra = 0
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+
+
+@admin.register(PermitType)
+class PermitTypeAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "code",
+        "name_en",
+        "kind",
+        "fee_kind",
+        "fee_amount",
+        "review_sla_days",
+        "renewable",
+        "is_active",
+    ]
+    list_filter = ["kind", "renewable", "is_active"]
+    search_fields = ["code", "name_en", "name_es"]
+    inlines = [DocumentRequirementInline, QuestionInline]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(InspectionType)
+class InspectionTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_es", "position"]
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "review time"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("soon", "Due within 2 days")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "yes":
+            return queryset.filter(status__in=OPEN_STATUSES, due_at__lt=today)
+        if self.value() == "soon":
+            return queryset.filter(
+                status__in=OPEN_STATUSES,
+                due_at__gte=today,
+                due_at__lte=today + timezone.timedelta(days=2),
+            )
+        return queryset
+
+
+class DocumentInline(admin.TabularInline):
+    model = Document
+    extra = 0
+    can_delete = False
+    fields = ["view", "requirement", "content_type", "size", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+
+    @admin.display(description="file")
+    def view(self, obj):
+        url = reverse("permits:document", args=[obj.application.public_id, obj.pk])
+        return format_html(
+            '<a href="{}?inline=1" target="_blank" rel="noopener">{}</a>', url, obj.original_name
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "public", "status", "text", "actor"]
+    readonly_fields = fields
+    verbose_name_plural = "timeline (messages, internal notes, changes)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "amount", "method", "reference", "recorded_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class InspectionInline(admin.TabularInline):
+    model = Inspection
+    extra = 0
+    can_delete = False
+    fields = ["link", "status", "preferred_dates", "scheduled_for", "inspector"]
+    readonly_fields = fields
+
+    @admin.display(description="inspection")
+    def link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:permits_inspection_change", args=[obj.pk]),
+            obj.inspection_type,
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(SimpleHistoryAdmin):
+    change_form_template = "admin/permits/application/change_form.html"
+    list_display = [
+        "number",
+        "permit_type",
+        "status",
+        "applicant_name",
+        "address",
+        "submitted_at",
+        "due_at",
+        "overdue",
+        "assigned_reviewer",
+    ]
+    list_filter = [
+        "status",
+        OverdueFilter,
+        "permit_type",
+        ("assigned_reviewer", admin.RelatedOnlyFieldListFilter),
+        "neighborhood",
+        "online",
+    ]
+    search_fields = ["number", "address", "applicant__email", "applicant_name", "business_name"]
+    list_select_related = ["permit_type", "assigned_reviewer"]
+    list_per_page = 50
+    date_hierarchy = "submitted_at"
+    actions = ["assign_to_me"]
+    inlines = [DocumentInline, InspectionInline, PaymentInline, TimelineInline]
+    fieldsets = [
+        (
+            "Application",
+            {"fields": ["number", "permit_type", "status", "assigned_reviewer", "renews"]},
+        ),
+        (
+            "Applicant",
+            {"fields": ["applicant", "applicant_name", "applicant_phone", "business_name"]},
+        ),
+        ("Property", {"fields": ["address", "zip_code", "neighborhood", "latitude", "longitude"]}),
+        ("Project", {"fields": ["description", "valuation", "units", "answers_display"]}),
+        ("Fees", {"fields": ["fee_total", "balance_display"]}),
+        ("Decision", {"fields": ["conditions", "decision_reason"]}),
+        (
+            "Dates",
+            {
+                "fields": [
+                    "submitted_at",
+                    "due_at",
+                    "decided_at",
+                    "issued_at",
+                    "expires_at",
+                    "finaled_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Nothing here is edited by hand: every change goes through a workflow action.
+        names = [
+            f
+            for fieldset in self.fieldsets
+            for f in fieldset[1]["fields"]
+            if f != "assigned_reviewer"
+        ]
+        return names
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(status=Status.DRAFT)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(boolean=True, description="overdue")
+    def overdue(self, obj):
+        return bool(
+            obj.due_at and obj.status in OPEN_STATUSES and obj.due_at < timezone.localdate()
+        )
+
+    @admin.display(description="answers")
+    def answers_display(self, obj):
+        return format_html(
+            "<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", obj.answers.items())
+        )
+
+    @admin.display(description="balance due")
+    def balance_display(self, obj):
+        return f"${obj.balance}"
+
+    def save_model(self, request, obj, form, change):
+        if "assigned_reviewer" in form.changed_data:
+            services.application_assign(
+                application=obj, actor=request.user, reviewer=obj.assigned_reviewer
+            )
+        # Nothing else is saved from the form.
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_reviewer":
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by(
+                "email"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.action(description="Assign to me")
+    def assign_to_me(self, request, queryset):
+        for application in queryset:
+            services.application_assign(
+                application=application, actor=request.user, reviewer=request.user
+            )
+        messages.success(request, f"{queryset.count()} applications assigned to you.")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        application = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if application is not None:
+            extra_context["moves"] = staff_moves(application=application, actor=request.user)
+            extra_context["can_pay"] = request.user.has_perm("permits.issue_permit")
+            extra_context["can_waive"] = request.user.has_perm("permits.waive_fee")
+            extra_context["payment_methods"] = PaymentMethod.choices
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/act/<str:action>/",
+                self.admin_site.admin_view(self.act_view),
+                name="permits_application_act",
+            ),
+            *super().get_urls(),
+        ]
+
+    def act_view(self, request, pk, action):
+        if request.method != "POST":
+            raise PermissionDenied
+        application = get_object_or_404(Application, pk=pk)
+        post = request.POST
+        actions = {
+            "in_review": lambda: services.application_accept(
+                application=application, actor=request.user
+            ),
+            "info_requested": lambda: services.application_request_info(
+                application=application, actor=request.user, message=post.get("text", "")
+            ),
+            "approved": lambda: services.application_approve(
+                application=application, actor=request.user, conditions=post.get("text", "")
+            ),
+            "denied": lambda: services.application_deny(
+                application=application, actor=request.user, reason=post.get("text", "")
+            ),
+            "issued": lambda: services.application_issue(
+                application=application, actor=request.user
+            ),
+            "revoked": lambda: services.application_revoke(
+                application=application, actor=request.user, reason=post.get("text", "")
+            ),
+            "finaled": lambda: services._move(application, Status.FINALED, actor=request.user),
+            "message": lambda: services.application_note(
+                application=application, actor=request.user, text=post.get("text", ""), public=True
+            ),
+            "note": lambda: services.application_note(
+                application=application, actor=request.user, text=post.get("text", ""), public=False
+            ),
+            "payment": lambda: services.payment_record(
+                application=application,
+                actor=request.user,
+                amount=_amount(post.get("amount")),
+                method=post.get("method", ""),
+                reference=post.get("reference", ""),
+            ),
+        }
+        if action not in actions:
+            raise PermissionDenied
+        try:
+            actions[action]()
+        except (TransitionNotAllowed, ValidationError) as error:
+            for message in getattr(error, "messages", [str(error)]):
+                messages.error(request, message)
+        else:
+            messages.success(request, "Done.")
+        return HttpResponseRedirect(reverse("admin:permits_application_change", args=[pk]))
+
+
+def _amount(raw) -> Decimal:
+    try:
+        return Decimal(str(raw).replace("$", "").replace(",", "").strip())
+    except (InvalidOperation, TypeError):
+        raise ValidationError("Enter the amount, like 125.00.") from None
+
+
+@admin.register(Inspection)
+class InspectionAdmin(SimpleHistoryAdmin):
+    change_form_template = "admin/permits/inspection/change_form.html"
+    list_display = [
+        "application",
+        "inspection_type",
+        "status",
+        "scheduled_for",
+        "inspector",
+        "preferred_dates",
+    ]
+    list_filter = [
+        "status",
+        "inspection_type",
+        ("inspector", admin.RelatedOnlyFieldListFilter),
+        "scheduled_for",
+    ]
+    search_fields = ["application__number", "application__address"]
+    list_select_related = ["application", "inspection_type", "inspector"]
+    readonly_fields = [
+        "application",
+        "inspection_type",
+        "status",
+        "preferred_dates",
+        "scheduled_for",
+        "inspector",
+        "notes",
+        "corrections",
+        "requested_at",
+        "completed_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["inspectors"] = User.objects.filter(is_staff=True, is_active=True).order_by(
+            "email"
+        )
+        extra_context["results"] = [
+            (s.value, s.label)
+            for s in InspectionStatus
+            if s.value in {"passed", "failed", "partial", "cancelled"}
+        ]
+        extra_context["can_inspect"] = request.user.has_perm("permits.inspect")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/act/<str:action>/",
+                self.admin_site.admin_view(self.act_view),
+                name="permits_inspection_act",
+            ),
+            *super().get_urls(),
+        ]
+
+    def act_view(self, request, pk, action):
+        if request.method != "POST":
+            raise PermissionDenied
+        inspection = get_object_or_404(Inspection, pk=pk)
+        try:
+            if action == "schedule":
+                when = date.fromisoformat(request.POST.get("date", ""))
+                inspector = User.objects.filter(
+                    pk=request.POST.get("inspector") or None, is_staff=True
+                ).first()
+                services.inspection_schedule(
+                    inspection=inspection, actor=request.user, when=when, inspector=inspector
+                )
+            elif action == "record":
+                services.inspection_record(
+                    inspection=inspection,
+                    actor=request.user,
+                    result=request.POST.get("result", ""),
+                    notes=request.POST.get("notes", ""),
+                    corrections=request.POST.get("corrections", ""),
+                )
+            else:
+                raise PermissionDenied
+        except ValueError:
+            messages.error(request, "Enter the date as YYYY-MM-DD.")
+        except (TransitionNotAllowed, ValidationError) as error:
+            for message in getattr(error, "messages", [str(error)]):
+                messages.error(request, message)
+        else:
+            messages.success(request, "Done.")
+        return HttpResponseRedirect(reverse("admin:permits_inspection_change", args=[pk]))

@@ -1,0 +1,89 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    PERMIT = "permit", _("Permit")
+    LICENSE = "license", _("License")
+
+
+class FeeKind(models.TextChoices):
+    FLAT = "flat", _("Flat fee")
+    PER_UNIT = "per_unit", _("Per unit")
+    PER_VALUATION = "per_valuation", _("Per $1,000 of project value")
+
+
+class QuestionKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    YES_NO = "yesno", _("Yes or no")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    INFO_REQUESTED = "info_requested", _("Information requested")
+    APPROVED = "approved", _("Approved")
+    ISSUED = "issued", _("Issued")
+    FINALED = "finaled", _("Finaled")
+    EXPIRED = "expired", _("Expired")
+    DENIED = "denied", _("Denied")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    REVOKED = "revoked", _("Revoked")
+
+
+# BLDS StatusCurrentMapped vocabulary.
+BLDS_STATUS = {
+    Status.SUBMITTED: "Application Accepted",
+    Status.IN_REVIEW: "In Review",
+    Status.INFO_REQUESTED: "In Review",
+    Status.APPROVED: "Permit Approved",
+    Status.ISSUED: "Permit Issued",
+    Status.FINALED: "Permit Finaled",
+    Status.EXPIRED: "Permit Expired",
+    Status.DENIED: "Permit Denied",
+    Status.WITHDRAWN: "Permit Cancelled",
+    Status.REVOKED: "Permit Revoked",
+}
+
+OPEN_STATUSES = {Status.SUBMITTED, Status.IN_REVIEW, Status.INFO_REQUESTED}
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", _("Cash")
+    CHECK = "check", _("Check")
+    CARD = "card", _("Card")
+    WAIVER = "waiver", _("Fee waiver")
+
+
+class InspectionStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed: corrections needed")
+    PARTIAL = "partial", _("Partially approved")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+INSPECTION_RESULTS = {
+    InspectionStatus.PASSED,
+    InspectionStatus.FAILED,
+    InspectionStatus.PARTIAL,
+    InspectionStatus.CANCELLED,
+}
+
+
+class EventKind(models.TextChoices):
+    STATUS = "status", _("Status change")
+    MESSAGE = "message", _("Message")
+    NOTE = "note", _("Internal note")
+    PAYMENT = "payment", _("Payment")
+    INSPECTION = "inspection", _("Inspection")
+    DOCUMENT = "document", _("Document")
+
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+ALLOWED_UPLOADS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}

@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from cityhall.models import Neighborhood
+from cityhall.phones import normalize_phone
+
+from .constants import QuestionKind
+from .models import Application, DocumentRequirement, InspectionType
+from .services import validate_upload
+
+
+class ApplicantForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = [
+            "applicant_name",
+            "applicant_phone",
+            "business_name",
+            "address",
+            "zip_code",
+            "neighborhood",
+        ]
+        labels = {
+            "applicant_name": _("Full name of the applicant"),
+            "applicant_phone": _("Phone number"),
+            "business_name": _("Business name"),
+            "address": _("Address of the property or business"),
+            "zip_code": _("ZIP code"),
+            "neighborhood": _("Neighborhood"),
+        }
+        help_texts = {
+            "business_name": _("Only for licenses and businesses."),
+            "address": _("For example: 120 Oak Street."),
+        }
+        widgets = {
+            "applicant_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "applicant_phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
+            "zip_code": forms.TextInput(
+                attrs={"autocomplete": "postal-code", "inputmode": "numeric"}
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["neighborhood"].queryset = Neighborhood.objects.all()
+        self.fields["neighborhood"].empty_label = _("I don't know")
+
+    def clean_applicant_phone(self):
+        return normalize_phone(self.cleaned_data.get("applicant_phone", ""))
+
+    def clean_zip_code(self):
+        value = self.cleaned_data.get("zip_code", "").strip()
+        if value and not (len(value) == 5 and value.isdigit()):
+            raise forms.ValidationError(_("Enter a 5-digit ZIP code."))
+        return value
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = ["description", "valuation", "units"]
+        labels = {
+            "description": _("Describe the project or business"),
+            "valuation": _("Project value in dollars"),
+            "units": _("Number of units"),
+        }
+        help_texts = {"valuation": _("What the work will cost, labor and materials.")}
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        permit_type = self.instance.permit_type
+        if not permit_type.needs_valuation:
+            del self.fields["valuation"]
+        else:
+            self.fields["valuation"].required = True
+            self.fields["valuation"].min_value = Decimal("1")
+        if not permit_type.needs_units:
+            del self.fields["units"]
+        else:
+            self.fields["units"].required = True
+            unit = permit_type.t("unit")
+            if unit:
+                self.fields["units"].label = _("Number of %(unit)s") % {"unit": unit}
+        self.fields["description"].required = True
+
+
+class QuestionsForm(forms.Form):
+    """The type's own questions, built from its configuration."""
+
+    def __init__(self, *args, application: Application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(application.permit_type.questions.all())
+        language = get_language()
+        for question in self.questions:
+            label = question.t("label", language)
+            initial = application.answers.get(question.key)
+            common = {"label": label, "required": question.required, "initial": initial}
+            if question.kind == QuestionKind.NUMBER:
+                field = forms.DecimalField(**common)
+            elif question.kind == QuestionKind.DATE:
+                field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            elif question.kind == QuestionKind.CHOICE:
+                choices = [
+                    (c["value"], c["es"] if language.startswith("es") else c["en"])
+                    for c in question.choices
+                ]
+                field = forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+            elif question.kind == QuestionKind.YES_NO:
+                field = forms.ChoiceField(
+                    choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect, **common
+                )
+            else:
+                field = forms.CharField(max_length=500, **common)
+            self.fields[question.key] = field
+
+    def answers(self) -> dict:
+        result = {}
+        for key, value in self.cleaned_data.items():
+            if value in (None, ""):
+                continue
+            result[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return result
+
+
+class DocumentForm(forms.Form):
+    requirement = forms.ModelChoiceField(
+        label=_("Which document is this?"),
+        queryset=DocumentRequirement.objects.none(),
+        required=False,
+        empty_label=_("Something else"),
+    )
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, JPEG or PNG, up to 10 MB."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+    )
+
+    def __init__(self, *args, application: Application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["requirement"].queryset = application.permit_type.document_requirements.all()
+        self.fields["requirement"].label_from_instance = lambda requirement: requirement.t("name")
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        validate_upload(uploaded)
+        return uploaded
+
+
+class DeclareForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I declare that the information in this application is true and complete."),
+        error_messages={"required": _("Confirm the declaration to submit.")},
+    )
+
+
+class InfoAnswerForm(forms.Form):
+    answer = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}))
+    file = forms.FileField(
+        label=_("Add a file (optional)"),
+        required=False,
+        help_text=_("PDF, JPEG or PNG, up to 10 MB."),
+    )
+
+    def clean_file(self):
+        uploaded = self.cleaned_data.get("file")
+        if uploaded:
+            validate_upload(uploaded)
+        return uploaded
+
+
+class InspectionRequestForm(forms.Form):
+    inspection_type = forms.ModelChoiceField(
+        label=_("Inspection"), queryset=InspectionType.objects.none()
+    )
+    preferred_dates = forms.CharField(
+        label=_("Which days work for you?"),
+        max_length=200,
+        help_text=_("For example: Tuesday or Wednesday morning."),
+    )
+
+    def __init__(self, *args, application: Application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["inspection_type"].queryset = application.permit_type.inspection_types.all()
+        self.fields["inspection_type"].label_from_instance = lambda kind: kind.t("name")
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Permit number or address"),
+        max_length=100,
+        required=False,
+        help_text=_("For example: BLD-2026-000123 or Oak Street."),
+    )

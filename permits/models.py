@@ -1,0 +1,439 @@
+from __future__ import annotations
+
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .constants import (
+    EventKind,
+    FeeKind,
+    InspectionStatus,
+    Kind,
+    PaymentMethod,
+    QuestionKind,
+    Status,
+)
+
+
+def _es(language: str | None = None) -> bool:
+    return (language or get_language() or "en").startswith("es")
+
+
+class Bilingual:
+    """`obj.t("name")` picks name_es or name_en by the active language."""
+
+    def t(self, field: str, language: str | None = None) -> str:
+        spanish = getattr(self, f"{field}_es", "")
+        return spanish if _es(language) and spanish else getattr(self, f"{field}_en")
+
+
+class InspectionType(Bilingual, models.Model):
+    code = models.SlugField(_("code"), unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_es = models.CharField(_("name (Spanish)"), max_length=100)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "name_en"]
+        verbose_name = _("inspection type")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class PermitType(Bilingual, models.Model):
+    code = models.CharField(
+        _("code"), max_length=6, unique=True, help_text=_("Prefix of permit numbers, e.g. BLD.")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.PERMIT)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_es = models.CharField(_("name (Spanish)"), max_length=120)
+    description_en = models.TextField(_("description (English)"))
+    description_es = models.TextField(_("description (Spanish)"))
+    fee_kind = models.CharField(
+        _("fee"), max_length=16, choices=FeeKind.choices, default=FeeKind.FLAT
+    )
+    fee_amount = models.DecimalField(
+        _("fee amount"),
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("The flat fee, the fee per unit, or the fee per $1,000 of project value."),
+    )
+    minimum_fee = models.DecimalField(_("minimum fee"), max_digits=10, decimal_places=2, default=0)
+    unit_en = models.CharField(
+        _("unit (English)"), max_length=40, blank=True, help_text=_("e.g. square feet")
+    )
+    unit_es = models.CharField(_("unit (Spanish)"), max_length=40, blank=True)
+    review_sla_days = models.PositiveSmallIntegerField(_("review time (business days)"), default=10)
+    validity_days = models.PositiveIntegerField(_("valid for (days)"), default=365)
+    renewable = models.BooleanField(_("renewable"), default=False)
+    renewal_window_days = models.PositiveSmallIntegerField(
+        _("renewal window (days before expiry)"), default=60
+    )
+    grace_days = models.PositiveSmallIntegerField(_("grace period (days after expiry)"), default=0)
+    reminder_offsets = models.JSONField(
+        _("reminders (days before expiry)"),
+        default=list,
+        blank=True,
+        help_text=_("e.g. [60, 30, 7]"),
+    )
+    auto_renew = models.BooleanField(_("renewal application created automatically"), default=False)
+    renewal_fee = models.DecimalField(
+        _("renewal fee"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    inspection_types = models.ManyToManyField(
+        InspectionType,
+        verbose_name=_("required inspections"),
+        blank=True,
+        related_name="permit_types",
+    )
+    is_active = models.BooleanField(_("accepting applications"), default=True)
+    position = models.PositiveSmallIntegerField(default=100)
+    history = HistoricalRecords(m2m_fields=[inspection_types])
+
+    class Meta:
+        ordering = ["position", "name_en"]
+        verbose_name = _("permit or license type")
+        verbose_name_plural = _("permit and license types")
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name_en}"
+
+    def fee_for(self, *, units: Decimal | None = None, valuation: Decimal | None = None) -> Decimal:
+        if self.fee_kind == FeeKind.PER_UNIT:
+            fee = self.fee_amount * (units or 0)
+        elif self.fee_kind == FeeKind.PER_VALUATION:
+            fee = self.fee_amount * (valuation or 0) / Decimal(1000)
+        else:
+            fee = self.fee_amount
+        return max(Decimal(fee), self.minimum_fee).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    @property
+    def needs_units(self) -> bool:
+        return self.fee_kind == FeeKind.PER_UNIT
+
+    @property
+    def needs_valuation(self) -> bool:
+        return self.fee_kind == FeeKind.PER_VALUATION
+
+
+class DocumentRequirement(Bilingual, models.Model):
+    permit_type = models.ForeignKey(
+        PermitType, on_delete=models.CASCADE, related_name="document_requirements"
+    )
+    name_en = models.CharField(_("document (English)"), max_length=120)
+    name_es = models.CharField(_("document (Spanish)"), max_length=120)
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("required document")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
+class Question(Bilingual, models.Model):
+    permit_type = models.ForeignKey(PermitType, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(_("key"))
+    label_en = models.CharField(_("question (English)"), max_length=200)
+    label_es = models.CharField(_("question (Spanish)"), max_length=200)
+    kind = models.CharField(
+        _("answer type"), max_length=8, choices=QuestionKind.choices, default=QuestionKind.TEXT
+    )
+    choices = models.JSONField(
+        _("choices"),
+        default=list,
+        blank=True,
+        help_text=_('For choice questions: [{"value": "wood", "en": "Wood", "es": "Madera"}, ...]'),
+    )
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["permit_type", "key"], name="question_key_unique_per_type"
+            )
+        ]
+        verbose_name = _("question")
+
+    def __str__(self) -> str:
+        return self.label_en
+
+
+class NumberSequence(models.Model):
+    """The last number handed out per type and year: locked while a number is taken, so numbers
+    are unique and have no gaps even when people submit at the same moment."""
+
+    permit_type = models.ForeignKey(PermitType, on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["permit_type", "year"], name="one_sequence_per_type_year"
+            )
+        ]
+
+
+class Application(models.Model):
+    """An application, which becomes the permit or license once issued."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(
+        _("number"), max_length=20, unique=True, null=True, blank=True, editable=False
+    )
+    permit_type = models.ForeignKey(
+        PermitType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="applications"
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+
+    applicant_name = models.CharField(_("applicant name"), max_length=120, blank=True)
+    applicant_phone = models.CharField(_("phone"), max_length=20, blank=True)
+    business_name = models.CharField(_("business name"), max_length=120, blank=True)
+    address = models.CharField(_("property address"), max_length=200, blank=True)
+    zip_code = models.CharField(_("ZIP code"), max_length=10, blank=True)
+    neighborhood = models.ForeignKey(
+        "cityhall.Neighborhood",
+        verbose_name=_("neighborhood"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    description = models.TextField(_("project description"), blank=True)
+    valuation = models.DecimalField(
+        _("project value ($)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    units = models.DecimalField(_("units"), max_digits=10, decimal_places=2, null=True, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    declared_at = models.DateTimeField(null=True, blank=True, editable=False)
+    online = models.BooleanField(_("submitted online"), default=True)
+
+    fee_total = models.DecimalField(
+        _("fees"), max_digits=10, decimal_places=2, default=0, editable=False
+    )
+    conditions = models.TextField(_("conditions of approval"), blank=True, editable=False)
+    decision_reason = models.TextField(_("reason"), blank=True, editable=False)
+    assigned_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_applications",
+    )
+    renews = models.ForeignKey(
+        "self",
+        verbose_name=_("renews"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="renewals",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True, editable=False)
+    due_at = models.DateField(_("decision expected by"), null=True, blank=True, editable=False)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True, editable=False)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True, editable=False)
+    expires_at = models.DateField(_("expires"), null=True, blank=True, editable=False)
+    finaled_at = models.DateTimeField(_("finaled"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["answers"])
+
+    class Meta:
+        ordering = ["-submitted_at", "-created_at"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications and permits")
+        permissions = [
+            ("review_application", "Can accept applications for review and request information"),
+            ("decide_application", "Can approve or deny applications"),
+            ("issue_permit", "Can issue permits and licenses and record payments"),
+            ("revoke_permit", "Can revoke permits and licenses"),
+            ("waive_fee", "Can waive fees"),
+            ("inspect", "Can schedule inspections and record results"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["expires_at"]),
+            models.Index(fields=["address"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(number__isnull=False),
+                name="submitted_applications_have_numbers",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Draft {self.permit_type.code}"
+
+    def get_absolute_url(self) -> str:
+        if self.number:
+            return reverse("permits:detail", args=[self.number])
+        return reverse("permits:task_list", args=[self.public_id])
+
+    @property
+    def amount_paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments.all()), Decimal(0))
+
+    @property
+    def balance(self) -> Decimal:
+        return max(self.fee_total - self.amount_paid, Decimal(0))
+
+
+class Document(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    requirement = models.ForeignKey(
+        DocumentRequirement, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    file = models.FileField(upload_to="permits/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class TimelineEvent(models.Model):
+    """What happened to an application; public events are shown to the applicant."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=EventKind.choices)
+    public = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    text = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d}"
+
+
+class InfoRequest(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="info_requests"
+    )
+    message = models.TextField(_("what is needed"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+
+    def __str__(self) -> str:
+        return self.message[:60]
+
+
+class Payment(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    method = models.CharField(max_length=8, choices=PaymentMethod.choices)
+    reference = models.CharField(_("receipt or check number"), max_length=60, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.get_method_display()}"
+
+
+class Inspection(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="inspections"
+    )
+    inspection_type = models.ForeignKey(
+        InspectionType, verbose_name=_("inspection"), on_delete=models.PROTECT
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=InspectionStatus.choices,
+        default=InspectionStatus.REQUESTED,
+        editable=False,
+    )
+    preferred_dates = models.CharField(_("preferred dates"), max_length=200, blank=True)
+    scheduled_for = models.DateField(_("scheduled for"), null=True, blank=True)
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("inspector"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="permit_inspections",
+    )
+    notes = models.TextField(_("result notes"), blank=True)
+    corrections = models.TextField(_("corrections needed"), blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["requested_at"]
+        verbose_name = _("inspection")
+
+    def __str__(self) -> str:
+        return f"{self.inspection_type} ({self.get_status_display()})"
+
+
+class RenewalReminder(models.Model):
+    """One row per permit and reminder offset: the unique constraint makes a rerun send nothing."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reminders")
+    days_before = models.IntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "days_before"], name="one_reminder_per_offset"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.days_before} days"

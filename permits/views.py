@@ -1,0 +1,327 @@
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .constants import Status
+from .forms import (
+    ApplicantForm,
+    DeclareForm,
+    DocumentForm,
+    InfoAnswerForm,
+    InspectionRequestForm,
+    ProjectForm,
+    QuestionsForm,
+    SearchForm,
+)
+from .models import Application, Document, PermitType
+from .workflow import TransitionNotAllowed
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "permits/index.html", {"types": selectors.permit_types_offered()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest) -> HttpResponse:
+    """Choose a type (GET ?type=CODE shows it), then start a draft (POST)."""
+    code = request.POST.get("type") or request.GET.get("type")
+    permit_type = PermitType.objects.filter(code=code, is_active=True).first() if code else None
+    if request.method == "POST" and permit_type is not None:
+        application = services.application_start(applicant=request.user, permit_type=permit_type)
+        return redirect("permits:task_list", public_id=application.public_id)
+    drafts = selectors.drafts_for_resident(user=request.user)
+    return render(
+        request,
+        "permits/apply.html",
+        {"permit_type": permit_type, "types": selectors.permit_types_offered(), "drafts": drafts},
+    )
+
+
+def _draft(request: HttpRequest, public_id) -> Application:
+    # Someone else's application is "not found": its existence is not disclosed.
+    application = get_object_or_404(
+        Application.objects.select_related("permit_type"),
+        public_id=public_id,
+        applicant=request.user,
+    )
+    if application.status != Status.DRAFT:
+        raise Http404
+    return application
+
+
+@login_required
+@require_GET
+def task_list(request: HttpRequest, public_id) -> HttpResponse:
+    application = _draft(request, public_id)
+    missing = services.application_missing(application)
+    return render(
+        request,
+        "permits/task_list.html",
+        {"application": application, "missing": missing, "fee": services.fee_for(application)},
+    )
+
+
+def _section(request, public_id, form_class, template, fields_from_form):
+    application = _draft(request, public_id)
+    form = (
+        form_class(request.POST or None, instance=application)
+        if form_class in (ApplicantForm, ProjectForm)
+        else None
+    )
+    if form is None:
+        form = form_class(request.POST or None, application=application)
+    if request.method == "POST" and form.is_valid():
+        services.application_update(
+            application=application, actor=request.user, fields=fields_from_form(form)
+        )
+        messages.success(request, _("Saved."))
+        return redirect("permits:task_list", public_id=application.public_id)
+    return render(request, template, {"application": application, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_applicant(request, public_id):
+    return _section(
+        request, public_id, ApplicantForm, "permits/section_form.html", lambda f: f.cleaned_data
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_project(request, public_id):
+    return _section(
+        request, public_id, ProjectForm, "permits/section_form.html", lambda f: f.cleaned_data
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_questions(request, public_id):
+    return _section(
+        request,
+        public_id,
+        QuestionsForm,
+        "permits/section_form.html",
+        lambda f: {"answers": f.answers()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_documents(request, public_id):
+    application = _draft(request, public_id)
+    form = DocumentForm(request.POST or None, request.FILES or None, application=application)
+    if request.method == "POST" and request.POST.get("remove"):
+        document = get_object_or_404(Document, pk=request.POST["remove"], application=application)
+        services.document_remove(document=document, actor=request.user)
+        messages.success(request, _("The file was removed."))
+        return redirect("permits:section_documents", public_id=public_id)
+    if request.method == "POST" and form.is_valid():
+        services.document_add(
+            application=application,
+            actor=request.user,
+            uploaded=form.cleaned_data["file"],
+            requirement=form.cleaned_data["requirement"],
+        )
+        messages.success(request, _("The file was uploaded."))
+        return redirect("permits:section_documents", public_id=public_id)
+    return render(
+        request,
+        "permits/section_documents.html",
+        {
+            "application": application,
+            "form": form,
+            "documents": application.documents.select_related("requirement"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_review(request, public_id):
+    application = _draft(request, public_id)
+    form = DeclareForm(request.POST or None)
+    missing = services.application_missing(application)
+    if request.method == "POST" and form.is_valid():
+        services.application_declare(application=application, actor=request.user)
+        try:
+            application = services.application_submit(application=application, actor=request.user)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            return redirect("permits:submitted", number=application.number)
+    return render(
+        request,
+        "permits/section_review.html",
+        {
+            "application": application,
+            "form": form,
+            "missing": {k: v for k, v in missing.items() if k != "declare" and v},
+            "fee": services.fee_for(application),
+            "answers": selectors.answers_for_display(application),
+        },
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request, public_id):
+    application = get_object_or_404(Application, public_id=public_id, applicant=request.user)
+    try:
+        services.application_withdraw(application=application, actor=request.user)
+    except TransitionNotAllowed:
+        messages.error(request, _("This application can no longer be withdrawn."))
+    else:
+        messages.success(request, _("The application was withdrawn."))
+    return redirect("portal:me")
+
+
+def _own(request: HttpRequest, number: str) -> Application:
+    return get_object_or_404(
+        Application.objects.select_related("permit_type", "renews"),
+        number=number,
+        applicant=request.user,
+    )
+
+
+@login_required
+@require_GET
+def submitted(request, number):
+    return render(request, "permits/submitted.html", {"application": _own(request, number)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def detail(request, number):
+    application = _own(request, number)
+    answer_form = InfoAnswerForm(prefix="info")
+    inspection_form = InspectionRequestForm(prefix="inspection", application=application)
+    action = request.POST.get("action")
+    if request.method == "POST" and action == "answer":
+        answer_form = InfoAnswerForm(request.POST, request.FILES, prefix="info")
+        if answer_form.is_valid():
+            if answer_form.cleaned_data.get("file"):
+                services.document_add(
+                    application=application,
+                    actor=request.user,
+                    uploaded=answer_form.cleaned_data["file"],
+                )
+            services.info_answer(
+                application=application,
+                actor=request.user,
+                answer=answer_form.cleaned_data["answer"],
+            )
+            messages.success(
+                request, _("Thank you. Your answer was sent and the review continues.")
+            )
+            return redirect("permits:detail", number=number)
+    if request.method == "POST" and action == "inspection":
+        inspection_form = InspectionRequestForm(
+            request.POST, prefix="inspection", application=application
+        )
+        if inspection_form.is_valid():
+            try:
+                services.inspection_request(
+                    application=application,
+                    actor=request.user,
+                    inspection_type=inspection_form.cleaned_data["inspection_type"],
+                    preferred_dates=inspection_form.cleaned_data["preferred_dates"],
+                )
+            except ValidationError as error:
+                inspection_form.add_error("inspection_type", error.messages[0])
+            else:
+                messages.success(request, _("Inspection requested. We will tell you the date."))
+                return redirect("permits:detail", number=number)
+    return render(
+        request,
+        "permits/detail.html",
+        {
+            "application": application,
+            "events": application.events.filter(public=True),
+            "open_request": application.info_requests.filter(answered_at__isnull=True).last(),
+            "answer_form": answer_form,
+            "inspection_form": inspection_form,
+            "inspections": application.inspections.select_related("inspection_type"),
+            "payments": application.payments.all(),
+            "documents": application.documents.all(),
+            "next_step": selectors.next_step(application),
+        },
+    )
+
+
+@login_required
+@require_POST
+def renew(request, number):
+    application = _own(request, number)
+    try:
+        renewal = services.renewal_start(application=application, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("permits:detail", number=number)
+    if renewal.status != Status.DRAFT:
+        return redirect("permits:detail", number=renewal.number)
+    return redirect("permits:task_list", public_id=renewal.public_id)
+
+
+@login_required
+@require_GET
+def document(request, public_id, document_id):
+    """A document, to its applicant or to staff who may see applications (verified 2FA)."""
+    doc = get_object_or_404(
+        Document.objects.select_related("application"),
+        pk=document_id,
+        application__public_id=public_id,
+    )
+    user = request.user
+    is_owner = doc.application.applicant_id == user.pk
+    is_staff = user.is_staff and user.is_verified() and user.has_perm("permits.view_application")
+    if not (is_owner or is_staff):
+        raise Http404
+    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type)
+    disposition = "inline" if request.GET.get("inline") else "attachment"
+    response["Content-Disposition"] = (
+        f'{disposition}; filename="{doc.file.name.rsplit("/", 1)[-1]}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        results = Paginator(
+            selectors.permits_public_search(query=form.cleaned_data["q"]), 25
+        ).get_page(request.GET.get("page"))
+    return render(request, "permits/search.html", {"form": form, "results": results})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_GET
+def open_data_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """All submitted permits in the Building & Land Development Specification (BLDS) fields."""
+    writer = csv.writer(_Echo())
+    site = request.build_absolute_uri("/").rstrip("/")
+    rows = (writer.writerow(row) for row in selectors.blds_rows(site_url=site))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="permits.csv"'
+    return response

@@ -187,6 +187,9 @@ class NumberSequence(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.permit_type_id}/{self.year}: {self.last}"
+
 
 class Application(models.Model):
     """An application, which becomes the permit or license once issued."""

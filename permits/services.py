@@ -521,7 +521,9 @@ def inspection_record(
         kind=EventKind.INSPECTION,
         public=True,
         actor=actor,
-        text=f"{inspection.inspection_type}: {inspection.get_status_display()}. {corrections}".strip(),
+        text=f"{inspection.inspection_type}: {inspection.get_status_display()}. {corrections}"[
+            :2000
+        ],
     )
     _tell_applicant(application, "inspection_result", inspection=inspection)
     required = set(application.permit_type.inspection_types.values_list("pk", flat=True))

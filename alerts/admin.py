@@ -330,33 +330,20 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
     list_per_page = 50
 
 
-class DeliveryInline(admin.TabularInline):
-    model = Delivery
-    extra = 0
-    can_delete = False
-    fields = [
-        "channel",
-        "address",
-        "status",
-        "attempts",
-        "sent_at",
-        "provider_message_id",
-        "last_error",
-    ]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["subject", "user", "template", "language", "created_at", "read_at"]
     list_filter = ["template", "language"]
     search_fields = ["subject", "user__email", "subscription__email", "subscription__phone"]
     list_select_related = ["user"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
-    inlines = [DeliveryInline]
+    readonly_fields = [*(f.name for f in Notification._meta.fields), "deliveries_list"]
+
+    @admin.display(description="deliveries")
+    def deliveries_list(self, obj):
+        return render_to_string(
+            "admin/alerts/notification/_deliveries.html", {"deliveries": obj.deliveries.all()}
+        )
+
     list_per_page = 50
 
     def has_add_permission(self, request):

@@ -73,7 +73,7 @@ def task_list(request: HttpRequest, public_id) -> HttpResponse:
     )
 
 
-def _section(request, public_id, form_class, template, fields_from_form):
+def _section(request, public_id, form_class, title, fields_from_form):
     application = _draft(request, public_id)
     form = (
         form_class(request.POST or None, instance=application)
@@ -88,7 +88,11 @@ def _section(request, public_id, form_class, template, fields_from_form):
         )
         messages.success(request, _("Saved."))
         return redirect("permits:task_list", public_id=application.public_id)
-    return render(request, template, {"application": application, "form": form})
+    return render(
+        request,
+        "permits/section_form.html",
+        {"application": application, "form": form, "title": title},
+    )
 
 
 @login_required
@@ -156,7 +160,7 @@ def section_review(request, public_id):
     form = DeclareForm(request.POST or None)
     missing = services.application_missing(application)
     if request.method == "POST" and form.is_valid():
-        services.application_declare(application=application, actor=request.user)
+        application = services.application_declare(application=application, actor=request.user)
         try:
             application = services.application_submit(application=application, actor=request.user)
         except ValidationError as error:

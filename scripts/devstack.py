@@ -225,6 +225,7 @@ def main() -> int:
             return run(stack)
         if options.mode == "test":
             os.environ["DJANGO_SETTINGS_MODULE"] = "cityhall.settings.test"
+            os.environ.setdefault("TEST_DATABASE_NAME", f"test_cityhall_{os.getpid()}")
             return subprocess.run(
                 [sys.executable, "-m", "pytest", *options.args], cwd=ROOT
             ).returncode

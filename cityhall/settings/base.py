@@ -40,6 +40,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
 MAIL_FILE_PATH = env_str("MAIL_FILE_PATH", None)
+TEST_DATABASE_NAME = env_str(
+    "TEST_DATABASE_NAME", None
+)  # make test: one per run, so runs can overlap
 SMS_BACKEND = env_str("SMS_BACKEND", "alerts.sms.FileSmsBackend")
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(DATA_DIR / "sms" / "outbox.jsonl"))
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")

@@ -1,7 +1,7 @@
 """The test suite: real PostgreSQL and Redis; email goes to memory (locmem)."""
 
 from .base import *  # noqa: F403
-from .base import MAIL_FILE_PATH, SECRET_KEY
+from .base import DATABASES, MAIL_FILE_PATH, SECRET_KEY, TEST_DATABASE_NAME
 
 SECRET_KEY = SECRET_KEY or "test-only-insecure-key"
 DEBUG = False
@@ -21,3 +21,6 @@ WHITENOISE_USE_FINDERS = True
 CACHES["default"]["KEY_PREFIX"] = "cityhall-test"  # noqa: F405
 # Tests count their own failures; no request from one test may lock out another.
 ACCOUNT_RATE_LIMITS = False
+
+if TEST_DATABASE_NAME:
+    DATABASES["default"]["TEST"] = {"NAME": TEST_DATABASE_NAME}

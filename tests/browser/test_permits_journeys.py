@@ -1,0 +1,265 @@
+"""A resident applies for a permit; staff review, ask, approve and issue; in English and Spanish."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from cityhall.roles import Role
+from permits.constants import FeeKind, Status
+from permits.models import Application, DocumentRequirement, PermitType
+from tests.personas import PASSWORD, give_totp_device, make_resident, make_staff, totp_code
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+WORDS = {
+    "en": {
+        "prefix": "",
+        "apply": "Apply: Fence",
+        "start": "Start the application",
+        "applicant": "Applicant and property",
+        "name": "Full name of the applicant",
+        "address": "Address of the property or business",
+        "save": "Save and continue",
+        "project": "Project details",
+        "describe": "Describe the project or business",
+        "units": "Number of linear feet",
+        "documents": "Documents",
+        "which": "Which document is this?",
+        "file": "File",
+        "upload": "Upload",
+        "done": "Done with documents",
+        "review": "Check your answers and submit",
+        "declare": "I declare that",
+        "submit": "Submit application",
+        "submitted": "Application submitted",
+        "see": "See your application",
+        "answer": "Your answer",
+        "send": "Send my answer",
+        "issued": "Issued",
+        "sign_in": "Sign in",
+        "email": "Email",
+        "password": "Password",
+    },
+    "es": {
+        "prefix": "/es",
+        "apply": "Solicitar: Cerca",
+        "start": "Comenzar la solicitud",
+        "applicant": "Solicitante y propiedad",
+        "name": "Nombre completo del solicitante",
+        "address": "Dirección de la propiedad o del negocio",
+        "save": "Guardar y continuar",
+        "project": "Detalles del proyecto",
+        "describe": "Describa el proyecto o el negocio",
+        "units": "Número de pies lineales",
+        "documents": "Documentos",
+        "which": "¿Qué documento es este?",
+        "file": "Archivo",
+        "upload": "Subir",
+        "done": "Terminé con los documentos",
+        "review": "Revise sus respuestas y envíe",
+        "declare": "Declaro que",
+        "submit": "Enviar solicitud",
+        "submitted": "Solicitud enviada",
+        "see": "Ver su solicitud",
+        "answer": "Su respuesta",
+        "send": "Enviar mi respuesta",
+        "issued": "Emitido",
+        "sign_in": "Iniciar sesión",
+        "email": "Correo electrónico",
+        "password": "Contraseña",
+    },
+}
+
+
+@pytest.fixture
+def fence(db):
+    permit_type = PermitType.objects.create(
+        code="FEN",
+        name_en="Fence",
+        name_es="Cerca",
+        description_en="Fences over 6 feet.",
+        description_es="Cercas de más de 6 pies.",
+        fee_kind=FeeKind.PER_UNIT,
+        fee_amount=Decimal("1.50"),
+        minimum_fee=Decimal("75.00"),
+        unit_en="linear feet",
+        unit_es="pies lineales",
+        review_sla_days=5,
+    )
+    DocumentRequirement.objects.create(
+        permit_type=permit_type, name_en="Site plan", name_es="Plano del sitio"
+    )
+    return permit_type
+
+
+def staff_sign_in(page, a11y, live_server, user, device, next_path):
+    page.goto(f"{live_server.url}{next_path}")
+    a11y(page)
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    a11y(page)
+    page.get_by_label("Code").fill(totp_code(device))
+    page.get_by_role("button", name="Verify and continue").click()
+    page.wait_for_url(re.compile(re.escape(next_path)))
+    a11y(page)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_apply_review_approve_issue(browser, a11y, live_server, fence, language):
+    w = WORDS[language]
+    resident = make_resident(f"ana-{language}@example.com", language=language, first_name="Ana")
+    reviewer = make_staff(Role.PLAN_REVIEWER, f"reviewer-{language}@riverbend.example")
+    technician = make_staff(Role.PERMIT_TECHNICIAN, f"tech-{language}@riverbend.example")
+    reviewer_device, technician_device = give_totp_device(reviewer), give_totp_device(technician)
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.on(
+        "framenavigated",
+        lambda f: a11y.visited.append(f.url.split("#")[0]) if f == page.main_frame else None,
+    )
+
+    page.goto(f"{live_server.url}{w['prefix']}/accounts/login/")
+    a11y(page)
+    page.get_by_label(w["email"]).fill(resident.email)
+    page.get_by_label(w["password"]).fill(PASSWORD)
+    page.get_by_role("button", name=w["sign_in"]).click()
+    page.wait_for_url(re.compile(r"/me/$"))
+    a11y(page)
+    page.goto(f"{live_server.url}{w['prefix']}/permits/")
+    a11y(page)
+    page.get_by_role("button", name=re.compile(w["apply"].split(":")[1].strip())).first.click()
+    page.get_by_role("link", name=w["apply"]).click()
+    a11y(page)
+    page.get_by_role("button", name=w["start"]).click()
+    a11y(page)
+
+    page.get_by_role("link", name=w["applicant"]).click()
+    a11y(page)
+    page.get_by_label(w["name"]).fill("Ana Torres")
+    page.get_by_label(w["address"]).fill("214 Calle Palma")
+    page.get_by_role("button", name=w["save"]).click()
+    a11y(page)
+
+    page.get_by_role("link", name=w["project"]).click()
+    a11y(page)
+    page.get_by_label(w["describe"]).fill("Six-foot wooden fence in the back yard")
+    page.get_by_label(w["units"]).fill("80")
+    page.get_by_role("button", name=w["save"]).click()
+    a11y(page)
+
+    page.get_by_role("link", name=w["documents"], exact=True).click()
+    a11y(page)
+    page.get_by_label(w["which"]).select_option(index=1)
+    page.get_by_label(w["file"]).set_input_files(
+        {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    page.get_by_role("button", name=w["upload"]).click()
+    a11y(page)
+    page.get_by_role("link", name=w["done"]).click()
+    a11y(page)
+
+    page.get_by_role("link", name=w["review"]).click()
+    a11y(page)
+    page.get_by_text(re.compile(w["declare"])).click()
+    page.get_by_role("button", name=w["submit"]).click()
+    a11y(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(w["submitted"])
+    application = Application.objects.get(applicant=resident)
+    assert re.fullmatch(r"FEN-\d{4}-000001", application.number)
+    assert application.fee_total == Decimal("120.00")
+
+    # A plan reviewer accepts it and asks for more information.
+    staff_page = browser.new_context().new_page()
+    staff_page.on(
+        "framenavigated",
+        lambda f: a11y.visited.append(f.url.split("#")[0]) if f == staff_page.main_frame else None,
+    )
+    change = f"/console/permits/application/{application.pk}/change/"
+    staff_sign_in(staff_page, a11y, live_server, reviewer, reviewer_device, change)
+    staff_page.get_by_role("button", name="Accept for review").click()
+    a11y(staff_page)
+    staff_page.get_by_label("What the applicant must provide").fill(
+        "Show the fence height on the plan."
+    )
+    staff_page.get_by_role("button", name="Request information").click()
+    a11y(staff_page)
+    application.refresh_from_db()
+    assert application.status == Status.INFO_REQUESTED
+
+    # The resident answers.
+    page.goto(f"{live_server.url}{w['prefix']}/permits/{application.number}/")
+    a11y(page)
+    expect(page.get_by_role("region", name=re.compile("information|información"))).to_contain_text(
+        "Show the fence height on the plan."
+    )
+    page.get_by_label(w["answer"]).fill("The fence is 6 feet high; see page 2.")
+    page.get_by_role("button", name=w["send"]).click()
+    a11y(page)
+    application.refresh_from_db()
+    assert application.status == Status.IN_REVIEW
+
+    # The reviewer approves; the technician records the payment and issues.
+    staff_page.goto(f"{live_server.url}{change}")
+    a11y(staff_page)
+    staff_page.get_by_label("Conditions of approval (optional)").fill(
+        "Keep within the property line."
+    )
+    staff_page.get_by_role("button", name="Approve").click()
+    a11y(staff_page)
+    tech_page = browser.new_context().new_page()
+    tech_page.on(
+        "framenavigated",
+        lambda f: a11y.visited.append(f.url.split("#")[0]) if f == tech_page.main_frame else None,
+    )
+    staff_sign_in(tech_page, a11y, live_server, technician, technician_device, change)
+    tech_page.get_by_role("button", name="Record payment").click()
+    a11y(tech_page)
+    tech_page.get_by_role("button", name="Issue").click()
+    a11y(tech_page)
+    application.refresh_from_db()
+    assert application.status == Status.ISSUED
+
+    page.goto(f"{live_server.url}{w['prefix']}/permits/{application.number}/")
+    a11y(page)
+    expect(page.locator(".usa-tag").first).to_have_text(w["issued"])
+    page.goto(f"{live_server.url}{w['prefix']}/me/")
+    a11y(page)
+    expect(page.get_by_role("link", name=application.number, exact=True)).to_be_visible()
+    unchecked = [
+        u for u in dict.fromkeys(a11y.visited) if u not in a11y.checked and u != "about:blank"
+    ]
+    assert not unchecked or all("/me/" in u for u in unchecked), unchecked
+
+
+def test_upload_error_keeps_the_choice(page, a11y, live_server, fence):
+    resident = make_resident("rui@example.com")
+    page.goto(f"{live_server.url}/accounts/login/")
+    a11y(page)
+    page.get_by_label("Email").fill(resident.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/me/$"))
+    a11y(page)
+    page.goto(f"{live_server.url}/permits/apply/?type=FEN")
+    a11y(page)
+    page.get_by_role("button", name="Start the application").click()
+    a11y(page)
+    page.get_by_role("link", name="Documents", exact=True).click()
+    a11y(page)
+    page.get_by_label("Which document is this?").select_option(index=1)
+    page.get_by_label("File").set_input_files(
+        {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"not a pdf"}
+    )
+    page.get_by_role("button", name="Upload").click()
+    a11y(page)
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    expect(page.locator("[data-error-summary]")).to_contain_text("PDF, JPEG or PNG")
+    expect(page.get_by_label("Which document is this?")).to_have_value(
+        str(DocumentRequirement.objects.get().pk)
+    )

@@ -5,14 +5,15 @@ Numbers, not assertions: compare them between commits on the same machine.
 
 import statistics
 import time
+from io import StringIO
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cityhall.demo import demo_load
 from cityhall.models import User
 
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200)
 
     def handle(self, *args, requests, **options):
-        demo_load()
+        call_command("load_demo", stdout=StringIO())
         anonymous = Client()
         resident = Client()
         resident.force_login(User.objects.get(email="maria@example.com"))
@@ -43,6 +44,12 @@ class Command(BaseCommand):
             ("profile", resident, "/es/me/profile/"),
             ("console index", admin, "/console/"),
             ("console users", admin, "/console/cityhall/user/"),
+            ("alerts", anonymous, "/alerts/"),
+            ("alerts feed", anonymous, "/alerts/feed.atom"),
+            ("permit types", anonymous, "/es/permits/"),
+            ("permit search", anonymous, "/permits/search/?q=Oak"),
+            ("console permits", admin, "/console/permits/application/"),
+            ("console alerts", admin, "/console/alerts/alert/"),
             ("readyz", anonymous, "/readyz"),
         ]
         self.stdout.write(f"{'page':<16}{'median ms':>10}{'p95 ms':>10}{'queries':>9}")

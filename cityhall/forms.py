@@ -17,8 +17,10 @@ _WIDGET_CLASSES = {
     forms.Select: "usa-select",
     forms.SelectMultiple: "usa-select",
     forms.Textarea: "usa-textarea",
-    forms.ClearableFileInput: "usa-file-input",
-    forms.FileInput: "usa-file-input",
+    # A plain file input: USWDS's file-input script replaces the label with an English
+    # aria-label, which hides the translated label from assistive technology.
+    forms.ClearableFileInput: "cityhall-file-input",
+    forms.FileInput: "cityhall-file-input",
 }
 
 

@@ -270,7 +270,9 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             "revoked": lambda: services.application_revoke(
                 application=application, actor=request.user, reason=post.get("text", "")
             ),
-            "finaled": lambda: services._move(application, Status.FINALED, actor=request.user),
+            "finaled": lambda: services.application_final(
+                application=application, actor=request.user
+            ),
             "message": lambda: services.application_note(
                 application=application, actor=request.user, text=post.get("text", ""), public=True
             ),

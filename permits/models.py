@@ -286,7 +286,7 @@ class Application(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(number__isnull=False),
+                condition=Q(status__in=["draft", "withdrawn"]) | Q(number__isnull=False),
                 name="submitted_applications_have_numbers",
             )
         ]

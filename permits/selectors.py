@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .constants import BLDS_STATUS, Kind, Status
@@ -137,9 +138,12 @@ BLDS_TYPE = {
 
 
 def _date(value) -> str:
-    return (
-        value.date().isoformat() if hasattr(value, "date") else (value.isoformat() if value else "")
-    )
+    """The city's calendar date (a timestamp at 8 pm in California is still that day)."""
+    if value is None:
+        return ""
+    if hasattr(value, "tzinfo"):
+        return timezone.localtime(value).date().isoformat()
+    return value.isoformat()
 
 
 def blds_rows(*, site_url: str) -> Iterator[list[str]]:

@@ -370,10 +370,17 @@ def application_issue(*, application: Application, actor) -> Application:
         days=application.permit_type.validity_days
     )
     audit_as(application, actor).save()
-    if application.renews_id:
-        # The renewed permit is replaced by this one.
-        Application.objects.filter(pk=application.renews_id).update(expires_at=timezone.localdate())
     _tell_applicant(application, "issued")
+    return application
+
+
+@transaction.atomic
+def application_final(*, application: Application, actor, text: str = "") -> Application:
+    """Final a permit (all work complete). Passing the last inspection does this by itself."""
+    application = _move(application, Status.FINALED, actor=actor, text=text)
+    application.finaled_at = timezone.now()
+    audit_as(application, actor).save()
+    _tell_applicant(application, "finaled")
     return application
 
 
@@ -533,12 +540,9 @@ def inspection_record(
         )
     )
     if required and required <= passed and application.status == Status.ISSUED:
-        finaled = _move(
-            application, Status.FINALED, actor=None, text="All required inspections passed."
+        application_final(
+            application=application, actor=None, text="All required inspections passed."
         )
-        finaled.finaled_at = timezone.now()
-        audit_as(finaled, actor).save()
-        _tell_applicant(finaled, "finaled")
     return inspection
 
 
@@ -607,7 +611,9 @@ def permits_expire(*, today: date | None = None) -> int:
         with transaction.atomic():
             moved = _move(application, Status.EXPIRED, actor=None)
             audit_as(moved, system_user()).save()
-            _tell_applicant(moved, "expired")
+            # A permit already replaced by an issued renewal expires quietly.
+            if not moved.renewals.filter(status__in=[Status.ISSUED, Status.FINALED]).exists():
+                _tell_applicant(moved, "expired")
         expired += 1
     return expired
 

@@ -217,6 +217,10 @@ def detail(request, number):
     action = request.POST.get("action")
     if request.method == "POST" and action == "answer":
         answer_form = InfoAnswerForm(request.POST, request.FILES, prefix="info")
+        if answer_form.is_valid() and application.status != Status.INFO_REQUESTED:
+            # Sent twice (a double click, the back button): the first answer already counted.
+            messages.info(request, _("Your answer was already sent; the review continues."))
+            return redirect("permits:detail", number=number)
         if answer_form.is_valid():
             if answer_form.cleaned_data.get("file"):
                 services.document_add(

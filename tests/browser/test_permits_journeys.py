@@ -154,6 +154,7 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     a11y(page)
 
     page.get_by_role("link", name=w["documents"], exact=True).click()
+    page.wait_for_url(re.compile("/documents/$"))
     a11y(page)
     page.get_by_label(w["which"]).select_option(index=1)
     page.get_by_label(w["file"]).set_input_files(

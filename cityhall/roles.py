@@ -52,6 +52,28 @@ _PERMITS_DESK = {
     "permits.view_timelineevent",
 }
 
+_CODE_DESK = {
+    "code_enforcement.view_servicerequest",
+    "code_enforcement.change_servicerequest",
+    "code_enforcement.triage_request",
+    "code_enforcement.view_servicecategory",
+    "code_enforcement.view_codecase",
+    "code_enforcement.change_codecase",
+    "code_enforcement.manage_case",
+    "code_enforcement.view_caseinspection",
+    "code_enforcement.view_violationtype",
+    "code_enforcement.view_address",
+    "code_enforcement.view_department",
+}
+_CODE_SETUP = (
+    _crud("code_enforcement.servicecategory")
+    | _crud("code_enforcement.serviceattribute")
+    | _crud("code_enforcement.violationtype")
+    | _crud("code_enforcement.department")
+    | _crud("code_enforcement.apikey")
+    | _crud("code_enforcement.address")
+)
+
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.PERMIT_TECHNICIAN: _EVERY_STAFF
     | {"cityhall.view_user"}
@@ -72,13 +94,20 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "permits.view_inspection",
         "permits.change_inspection",
         "permits.inspect",
-    },
-    Role.CODE_SUPERVISOR: _EVERY_STAFF | {"cityhall.view_user", "permits.view_application"},
+    }
+    | _CODE_DESK
+    | {"code_enforcement.change_caseinspection"},
+    Role.CODE_SUPERVISOR: _EVERY_STAFF
+    | {"cityhall.view_user", "permits.view_application"}
+    | _CODE_DESK
+    | _CODE_SETUP
+    | {"code_enforcement.hide_photo", "code_enforcement.change_caseinspection"},
     Role.COMMUNICATIONS_OFFICER: _EVERY_STAFF | _ALERTS_OFFICE,
     Role.MANAGER: _EVERY_STAFF
     | {"cityhall.view_user", "alerts.view_subscription"}
     | _PERMITS_DESK
-    | {"permits.waive_fee", "cityhall.view_holiday"},
+    | {"permits.waive_fee", "cityhall.view_holiday"}
+    | {"code_enforcement.view_servicerequest", "code_enforcement.view_codecase"},
     Role.CITY_ADMINISTRATOR: (
         _crud("cityhall.user")
         | _crud("cityhall.neighborhood")
@@ -102,6 +131,9 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
             "permits.waive_fee",
         }
         | {"permits.inspect", "permits.change_inspection", "permits.add_payment"}
+        | _CODE_DESK
+        | _CODE_SETUP
+        | {"code_enforcement.hide_photo", "code_enforcement.change_caseinspection"}
     ),
 }
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("console/", admin.site.urls),
+    # Open311 is an API: one address, no language prefix.
+    path("", include("code_enforcement.open311_urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -16,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("", include("portal.urls")),
     path("", include("alerts.urls")),
     path("", include("permits.urls")),
+    path("", include("code_enforcement.urls")),
     prefix_default_language=False,
 )
 

@@ -75,6 +75,7 @@ class DashboardSection:
 def dashboard_for(*, user) -> list[DashboardSection]:
     """The sections of "My City Hall". Each module adds its records here as it lands."""
     from alerts import selectors as alerts
+    from code_enforcement import selectors as reports
     from permits import selectors as permits
 
     by_url = {service.url_name: service.url for service in SERVICES}
@@ -93,10 +94,11 @@ def dashboard_for(*, user) -> list[DashboardSection]:
         DashboardSection(
             "requests",
             _("My reports"),
-            [],
+            list(reports.requests_for_resident(user=user)[:20]),
             _("You have not reported any problems."),
             _("Report a problem"),
             by_url["code_enforcement:report"],
+            template="portal/_reports.html",
         ),
         DashboardSection(
             "subscriptions",

@@ -269,7 +269,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", "https://tile.openstreetmap.org"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "manifest-src": [CSP.SELF],
@@ -305,6 +305,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Long ETAs are never used (the design forbids them); one hour covers any task's runtime.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
+    "code-triage-breaches": {
+        "task": "code_enforcement.tasks.triage_breaches",
+        "schedule": crontab(minute=0),
+    },
+    "code-reinspections": {
+        "task": "code_enforcement.tasks.reinspections_due",
+        "schedule": crontab(minute=30, hour=6),
+    },
+    "code-owner-reminders": {
+        "task": "code_enforcement.tasks.owner_reminders",
+        "schedule": crontab(minute=0, hour=9),
+    },
+    "code-inspector-digests": {
+        "task": "code_enforcement.tasks.inspector_digests",
+        "schedule": crontab(minute=0, hour=6),
+    },
     "alerts-publish-scheduled": {"task": "alerts.tasks.publish_scheduled_alerts", "schedule": 60.0},
     "alerts-expire": {"task": "alerts.tasks.expire_alerts", "schedule": 60.0},
     "alerts-sweep-deliveries": {"task": "alerts.tasks.sweep_deliveries", "schedule": 30.0},

@@ -1,0 +1,530 @@
+"""The code enforcement console: triage queue, duplicates and merge, cases, notices, API keys."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from cityhall.models import User
+
+from . import services
+from .constants import CaseStatus, RequestStatus, Resolution, Severity
+from .models import (
+    Address,
+    ApiKey,
+    CaseInspection,
+    CodeCase,
+    Department,
+    Notice,
+    ServiceAttribute,
+    ServiceCategory,
+    ServiceRequest,
+    ViolationType,
+)
+from .workflow import TransitionNotAllowed
+
+
+class AttributeInline(admin.StackedInline):
+    model = ServiceAttribute
+    extra = 0
+
+
+@admin.register(ServiceCategory)
+class ServiceCategoryAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "code",
+        "name_en",
+        "group",
+        "department",
+        "triage_sla_days",
+        "resolution_sla_days",
+        "opens_cases",
+        "sensitive",
+        "is_active",
+    ]
+    list_filter = ["group", "department", "opens_cases", "sensitive", "is_active"]
+    search_fields = ["code", "name_en", "name_es", "keywords"]
+    inlines = [AttributeInline]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "email"]
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ["line", "zip_code", "neighborhood"]
+    search_fields = ["line"]
+    list_filter = ["neighborhood"]
+    list_select_related = ["neighborhood"]
+
+
+@admin.register(ViolationType)
+class ViolationTypeAdmin(admin.ModelAdmin):
+    list_display = ["code_section", "title_en", "comply_days"]
+    search_fields = ["code_section", "title_en"]
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["name", "contact_email", "requests_per_minute", "revoked_at"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(SimpleHistoryAdmin):
+    form = ApiKeyForm
+    list_display = [
+        "name",
+        "prefix",
+        "contact_email",
+        "requests_per_minute",
+        "created_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        key, raw = ApiKey.issue(
+            name=obj.name,
+            contact_email=obj.contact_email,
+            requests_per_minute=obj.requests_per_minute,
+        )
+        obj.pk = key.pk
+        messages.warning(request, f"The new API key is {raw} — copy it now; it is not shown again.")
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset.filter(revoked_at__isnull=True):
+            key.revoked_at = timezone.now()
+            key.save()
+        messages.success(request, "Revoked.")
+
+
+class TriageFilter(admin.SimpleListFilter):
+    title = "triage time"
+    parameter_name = "sla"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Triage overdue"), ("late", "Resolution overdue")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.filter(status=RequestStatus.NEW, triage_due__lt=today)
+        if self.value() == "late":
+            return queryset.exclude(status=RequestStatus.CLOSED).filter(resolve_due__lt=today)
+        return queryset
+
+
+@admin.register(ServiceRequest)
+class ServiceRequestAdmin(SimpleHistoryAdmin):
+    change_form_template = "admin/code_enforcement/servicerequest/change_form.html"
+    list_display = [
+        "public_id",
+        "category",
+        "status",
+        "address",
+        "neighborhood",
+        "created_at",
+        "triage_timer",
+        "assigned_to",
+        "source",
+    ]
+    list_filter = [
+        "status",
+        TriageFilter,
+        "category",
+        "department",
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        "neighborhood",
+        "source",
+    ]
+    search_fields = ["public_id", "address", "description"]
+    list_select_related = ["category", "neighborhood", "assigned_to"]
+    list_per_page = 50
+    ordering = ["triage_due", "created_at"]
+    actions = ["acknowledge", "assign_to_me", "open_case"]
+    readonly_fields = [
+        "public_id",
+        "category",
+        "status",
+        "resolution",
+        "description",
+        "attributes",
+        "address",
+        "latitude",
+        "longitude",
+        "neighborhood",
+        "contact",
+        "source",
+        "duplicate_of",
+        "case",
+        "created_at",
+        "triage_due",
+        "resolve_due",
+        "closed_at",
+        "photos_list",
+        "events_list",
+        "duplicates_list",
+    ]
+    fields = [*readonly_fields[:13], "department", "assigned_to", *readonly_fields[13:]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="triage", ordering="triage_due")
+    def triage_timer(self, obj):
+        if obj.status != RequestStatus.NEW or not obj.triage_due:
+            return "—"
+        days = (obj.triage_due - timezone.localdate()).days
+        if days < 0:
+            return format_html('<strong class="cityhall-overdue">OVERDUE {} d</strong>', -days)
+        return f"due in {days} d"
+
+    @admin.display(description="reporter contact")
+    def contact(self, obj):
+        parts = [
+            obj.reporter.email if obj.reporter_id else "",
+            obj.contact_name,
+            obj.contact_email,
+            obj.contact_phone,
+        ]
+        return ", ".join(p for p in parts if p) or "anonymous"
+
+    @admin.display(description="photos")
+    def photos_list(self, obj):
+        return render_to_string(
+            "admin/code_enforcement/servicerequest/_photos.html",
+            {"photos": obj.photos.all(), "obj": obj},
+        )
+
+    @admin.display(description="timeline")
+    def events_list(self, obj):
+        return render_to_string(
+            "admin/code_enforcement/servicerequest/_events.html",
+            {"events": obj.events.select_related("actor")},
+        )
+
+    @admin.display(description="possible duplicates within 150 m")
+    def duplicates_list(self, obj):
+        nearby = []
+        if obj.latitude is not None and obj.status != RequestStatus.CLOSED:
+            nearby = services.nearby_open_requests(
+                category=obj.category,
+                latitude=obj.latitude,
+                longitude=obj.longitude,
+                exclude_pk=obj.pk,
+            )
+        return render_to_string(
+            "admin/code_enforcement/servicerequest/_duplicates.html", {"nearby": nearby, "obj": obj}
+        )
+
+    def save_model(self, request, obj, form, change):
+        if {"department", "assigned_to"} & set(form.changed_data):
+            services.request_assign(
+                request=obj, actor=request.user, department=obj.department, assignee=obj.assigned_to
+            )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by(
+                "email"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.action(description="Acknowledge")
+    def acknowledge(self, request, queryset):
+        done = 0
+        for obj in queryset.filter(status=RequestStatus.NEW):
+            try:
+                services.request_acknowledge(request=obj, actor=request.user)
+                done += 1
+            except TransitionNotAllowed as error:
+                messages.error(request, str(error))
+                return
+        messages.success(request, f"{done} acknowledged.")
+
+    @admin.action(description="Assign to me")
+    def assign_to_me(self, request, queryset):
+        for obj in queryset:
+            services.request_assign(request=obj, actor=request.user, assignee=request.user)
+        messages.success(request, "Assigned to you.")
+
+    @admin.action(description="Open one code case from the selected requests")
+    def open_case(self, request, queryset):
+        try:
+            case = services.case_open(
+                requests=list(queryset.order_by("created_at")), actor=request.user
+            )
+        except (TransitionNotAllowed, ValidationError) as error:
+            messages.error(request, getattr(error, "messages", [str(error)])[0])
+            return None
+        messages.success(request, f"Case {case.number} opened.")
+        return HttpResponseRedirect(
+            reverse("admin:code_enforcement_codecase_change", args=[case.pk])
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "resolutions": Resolution.choices}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/act/<str:action>/",
+                self.admin_site.admin_view(self.act_view),
+                name="code_enforcement_servicerequest_act",
+            ),
+            *super().get_urls(),
+        ]
+
+    def act_view(self, request, pk, action):
+        if request.method != "POST":
+            raise PermissionDenied
+        obj = get_object_or_404(ServiceRequest, pk=pk)
+        post, user = request.POST, request.user
+        try:
+            if action == "acknowledge":
+                services.request_acknowledge(request=obj, actor=user, note=post.get("note", ""))
+            elif action == "start":
+                services.request_start(request=obj, actor=user, note=post.get("note", ""))
+            elif action == "close":
+                services.request_close(
+                    request=obj,
+                    actor=user,
+                    resolution=post.get("resolution", ""),
+                    note=post.get("note", ""),
+                )
+            elif action == "merge":
+                original = ServiceRequest.objects.filter(
+                    public_id=post.get("original", "").strip().upper()
+                ).first()
+                if original is None:
+                    raise ValidationError("No request has that number.")
+                services.request_merge(duplicate=obj, original=original, actor=user)
+            elif action == "photo":
+                photo = get_object_or_404(obj.photos, pk=post.get("photo"))
+                services.photo_set_hidden(photo=photo, actor=user, hidden=post.get("hidden") == "1")
+            elif action == "case":
+                case = services.case_open(requests=[obj], actor=user)
+                messages.success(request, f"Case {case.number} opened.")
+                return HttpResponseRedirect(
+                    reverse("admin:code_enforcement_codecase_change", args=[case.pk])
+                )
+            else:
+                raise PermissionDenied
+        except (TransitionNotAllowed, ValidationError) as error:
+            for message in getattr(error, "messages", [str(error)]):
+                messages.error(request, message)
+        else:
+            messages.success(request, "Done.")
+        return HttpResponseRedirect(
+            reverse("admin:code_enforcement_servicerequest_change", args=[pk])
+        )
+
+
+@admin.register(CodeCase)
+class CodeCaseAdmin(SimpleHistoryAdmin):
+    change_form_template = "admin/code_enforcement/codecase/change_form.html"
+    list_display = [
+        "number",
+        "status",
+        "address",
+        "inspector",
+        "comply_by",
+        "repeat_violation",
+        "opened_at",
+    ]
+    list_filter = [
+        "status",
+        "repeat_violation",
+        ("inspector", admin.RelatedOnlyFieldListFilter),
+        "neighborhood",
+    ]
+    search_fields = ["number", "address", "owner_name"]
+    list_select_related = ["inspector"]
+    list_per_page = 50
+    fields = [
+        "number",
+        "status",
+        "address",
+        "neighborhood",
+        "owner_name",
+        "owner_mailing_address",
+        "owner_email",
+        "owner_language",
+        "inspector",
+        "comply_by",
+        "fine_amount",
+        "fine_due",
+        "repeat_violation",
+        "opened_at",
+        "closed_at",
+        "record",
+    ]
+    readonly_fields = [
+        "number",
+        "status",
+        "address",
+        "neighborhood",
+        "comply_by",
+        "fine_amount",
+        "fine_due",
+        "repeat_violation",
+        "opened_at",
+        "closed_at",
+        "record",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="violations, inspections, notices, timeline")
+    def record(self, obj):
+        return render_to_string(
+            "admin/code_enforcement/codecase/_record.html",
+            {
+                "case": obj,
+                "violations": obj.violations.select_related("violation_type"),
+                "inspections": obj.inspections.select_related("inspector"),
+                "notices": obj.notices.all(),
+                "events": obj.events.select_related("actor"),
+                "requests": obj.requests.select_related("category"),
+            },
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "violation_types": ViolationType.objects.all(),
+            "severities": Severity.choices,
+            "inspectors": User.objects.filter(is_staff=True, is_active=True).order_by("email"),
+            "today": timezone.localdate(),
+            "statuses": CaseStatus,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/act/<str:action>/",
+                self.admin_site.admin_view(self.act_view),
+                name="code_enforcement_codecase_act",
+            ),
+            path(
+                "notice/<int:notice_id>/",
+                self.admin_site.admin_view(self.notice_view),
+                name="code_enforcement_notice",
+            ),
+            *super().get_urls(),
+        ]
+
+    def notice_view(self, request, notice_id):
+        """The printable letter, in the notice's language."""
+        notice = get_object_or_404(Notice.objects.select_related("case"), pk=notice_id)
+        if not request.user.has_perm("code_enforcement.view_codecase"):
+            raise PermissionDenied
+        with translation.override(notice.language):
+            return render(
+                request,
+                "code_enforcement/notice_letter.html",
+                {
+                    "notice": notice,
+                    "case": notice.case,
+                    "violations": notice.case.violations.select_related("violation_type"),
+                },
+            )
+
+    def act_view(self, request, pk, action):
+        if request.method != "POST":
+            raise PermissionDenied
+        case = get_object_or_404(CodeCase, pk=pk)
+        post, user = request.POST, request.user
+        try:
+            if action == "schedule":
+                inspector = User.objects.filter(
+                    pk=post.get("inspector") or None, is_staff=True
+                ).first()
+                services.case_schedule_inspection(
+                    case=case,
+                    actor=user,
+                    when=date.fromisoformat(post.get("date", "")),
+                    inspector=inspector,
+                )
+            elif action == "violation":
+                services.case_record_violation(
+                    case=case,
+                    actor=user,
+                    violation_type=get_object_or_404(ViolationType, pk=post.get("violation_type")),
+                    description=post.get("description", ""),
+                    severity=post.get("severity", Severity.MEDIUM),
+                )
+            elif action == "no_violation":
+                services.case_no_violation(case=case, actor=user, notes=post.get("notes", ""))
+            elif action == "notice":
+                notice = services.case_issue_notice(
+                    case=case, actor=user, language=post.get("language", "en")
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:code_enforcement_notice", args=[notice.pk])
+                )
+            elif action == "reinspection":
+                complied = post.get("result") == "complied"
+                fine = None if complied else _decimal(post.get("fine"))
+                services.case_record_reinspection(
+                    case=case, actor=user, complied=complied, notes=post.get("notes", ""), fine=fine
+                )
+            elif action == "close":
+                services.case_close(case=case, actor=user, notes=post.get("notes", ""))
+            else:
+                raise PermissionDenied
+        except ValueError:
+            messages.error(request, "Enter the date as YYYY-MM-DD.")
+        except (TransitionNotAllowed, ValidationError) as error:
+            for message in getattr(error, "messages", [str(error)]):
+                messages.error(request, message)
+        else:
+            messages.success(request, "Done.")
+        return HttpResponseRedirect(reverse("admin:code_enforcement_codecase_change", args=[pk]))
+
+
+def _decimal(raw) -> Decimal | None:
+    try:
+        return Decimal(str(raw).replace("$", "").replace(",", "").strip())
+    except (InvalidOperation, TypeError):
+        return None
+
+
+@admin.register(CaseInspection)
+class CaseInspectionAdmin(SimpleHistoryAdmin):
+    list_display = ["case", "kind", "scheduled_for", "inspector", "result"]
+    list_filter = [
+        "kind",
+        "result",
+        "scheduled_for",
+        ("inspector", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["case__number", "case__address"]
+    list_select_related = ["case", "inspector"]
+    readonly_fields = ["case", "kind", "result", "completed_at"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from cityhall.phones import normalize_phone
+
+from .constants import MAX_DESCRIPTION, Datatype
+from .models import ServiceCategory
+
+
+class CategoryForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("What is the problem?"),
+        queryset=ServiceCategory.objects.filter(is_active=True),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={"required": _("Choose the kind of problem.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        language = get_language()
+        self.fields["category"].label_from_instance = lambda c: (
+            f"{c.t('name', language)} — {c.t('description', language)}"
+        )
+
+
+class LocationForm(forms.Form):
+    address = forms.CharField(
+        label=_("Address or nearest address"),
+        max_length=200,
+        required=False,
+        help_text=_("For example: 120 Oak Street. Or choose the place on the map."),
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    latitude = forms.CharField(required=False, widget=forms.HiddenInput)
+    longitude = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("address", "").strip() and not (
+            cleaned.get("latitude") and cleaned.get("longitude")
+        ):
+            self.add_error("address", _("Enter an address, or choose the place on the map."))
+        return cleaned
+
+
+class DetailsForm(forms.Form):
+    description = forms.CharField(
+        label=_("Describe the problem"),
+        max_length=MAX_DESCRIPTION,
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": MAX_DESCRIPTION}),
+        help_text=_("What, where exactly, and since when. Up to 4,000 characters."),
+    )
+
+    def __init__(self, *args, category: ServiceCategory, **kwargs):
+        super().__init__(*args, **kwargs)
+        language = get_language()
+        self.attribute_fields = []
+        for attribute in category.attributes.all():
+            name = f"attr_{attribute.code}"
+            label = attribute.t("description", language)
+            choices = [
+                (v["key"], v.get("es" if language.startswith("es") else "en", v["key"]))
+                for v in attribute.values
+            ]
+            common = {"label": label, "required": attribute.required}
+            if attribute.datatype == Datatype.NUMBER:
+                field = forms.DecimalField(**common)
+            elif attribute.datatype == Datatype.DATETIME:
+                field = forms.DateTimeField(
+                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common
+                )
+            elif attribute.datatype == Datatype.TEXT:
+                field = forms.CharField(
+                    widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, **common
+                )
+            elif attribute.datatype == Datatype.SINGLE:
+                field = forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+            elif attribute.datatype == Datatype.MULTI:
+                field = forms.MultipleChoiceField(
+                    choices=choices, widget=forms.CheckboxSelectMultiple, **common
+                )
+            else:
+                field = forms.CharField(max_length=200, **common)
+            self.fields[name] = field
+            self.attribute_fields.append((name, attribute.code))
+
+    def attributes(self) -> dict:
+        result = {}
+        for name, code in self.attribute_fields:
+            value = self.cleaned_data.get(name)
+            if value in (None, "", []):
+                continue
+            result[code] = (
+                value.isoformat()
+                if hasattr(value, "isoformat")
+                else (value if isinstance(value, list) else str(value))
+            )
+        return result
+
+
+class PhotoForm(forms.Form):
+    photo = forms.ImageField(
+        label=_("Add a photo"),
+        required=False,
+        help_text=_(
+            "JPEG or PNG, up to 8 MB, up to 5 photos. We remove the camera details before saving."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+    use_photo_location = forms.BooleanField(
+        label=_("Use the location saved in my photo"),
+        required=False,
+        help_text=_("Only if the photo was taken at the problem."),
+    )
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=100, required=False)
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("To get updates. We never show it to the public."),
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=30,
+        required=False,
+        help_text=_("For text updates instead of email."),
+    )
+
+    def clean_phone(self):
+        return normalize_phone(self.cleaned_data.get("phone", ""))
+
+
+class AddInfoForm(forms.Form):
+    text = forms.CharField(
+        label=_("Add information"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is it not fixed?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,0 +1,5 @@
+"""The Open311 URLconf at the root, as cityhall/urls.py includes it (outside i18n_patterns)."""
+
+from django.urls import include, path
+
+urlpatterns = [path("", include("code_enforcement.open311_urls"))]

@@ -1,0 +1,404 @@
+"""Report a problem (one question per page, saved in the session), track it, see the map."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .constants import REOPEN_WINDOW_DAYS, RequestStatus
+from .forms import (
+    AddInfoForm,
+    CategoryForm,
+    ContactForm,
+    DetailsForm,
+    LocationForm,
+    PhotoForm,
+    ReopenForm,
+)
+from .models import Follower, RequestPhoto, ServiceCategory, ServiceRequest
+from .workflow import TransitionNotAllowed
+
+SESSION = "report"
+STEPS = [
+    (1, _lazy("Problem")),
+    (2, _lazy("Location")),
+    (3, _lazy("Details")),
+    (4, _lazy("Photos")),
+    (5, _lazy("Contact")),
+    (6, _lazy("Check and send")),
+]
+
+
+def _step(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    step = context["step"]
+    headings = {
+        1: _("What is the problem?"),
+        2: _("Where is it?"),
+        3: _("Tell us more"),
+        4: _("Photos (optional)"),
+        5: _("How can we reach you?"),
+        6: _("Check your report"),
+    }
+    return render(request, template, {**context, "steps_labels": STEPS, "heading": headings[step]})
+
+
+SECRETS = "request_secrets"
+
+
+def _draft(request: HttpRequest) -> dict:
+    draft = request.session.get(SESSION)
+    if not draft:
+        draft = {"token": secrets.token_hex(16)}
+        request.session[SESSION] = draft
+    return draft
+
+
+def _save(request: HttpRequest, **values) -> None:
+    draft = _draft(request)
+    draft.update(values)
+    request.session[SESSION] = draft
+
+
+def _category(draft: dict) -> ServiceCategory | None:
+    return ServiceCategory.objects.filter(pk=draft.get("category"), is_active=True).first()
+
+
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest) -> HttpResponse:
+    draft = _draft(request)
+    form = CategoryForm(request.POST or None, initial={"category": draft.get("category")})
+    if request.method == "POST" and form.is_valid():
+        category = form.cleaned_data["category"]
+        if not category.allow_anonymous and not request.user.is_authenticated:
+            form.add_error(
+                "category",
+                _("Sign in to report this kind of problem; we need to reach you about it."),
+            )
+        else:
+            _save(request, category=category.pk)
+            return redirect("code_enforcement:report_location")
+    return _step(request, "code_enforcement/report_category.html", {"form": form, "step": 1})
+
+
+def _needs(request: HttpRequest, *keys: str):
+    draft = _draft(request)
+    if not all(draft.get(key) for key in keys):
+        return None, redirect("code_enforcement:report")
+    return draft, None
+
+
+@require_http_methods(["GET", "POST"])
+def report_location(request: HttpRequest) -> HttpResponse:
+    draft, back = _needs(request, "category")
+    if back:
+        return back
+    form = LocationForm(
+        request.POST or None,
+        initial={k: draft.get(k, "") for k in ("address", "latitude", "longitude")},
+    )
+    matches = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        lat, lon, address = data.get("latitude"), data.get("longitude"), data["address"].strip()
+        if not (lat and lon):
+            # The path without a map: the address must be one the city knows.
+            matches = list(selectors.address_matches(address))
+            exact = [a for a in matches if a.line.lower() == address.lower()]
+            if exact or len(matches) == 1:
+                chosen = (exact or matches)[0]
+                lat, lon, address = chosen.latitude, chosen.longitude, chosen.line
+            elif not matches:
+                form.add_error(
+                    "address",
+                    _(
+                        "We could not find that address in the city. Check the spelling, or choose the place on the map."
+                    ),
+                )
+            else:
+                form.add_error("address", _("Several addresses match. Choose one below."))
+        if lat and lon and not form.errors:
+            try:
+                services.validate_location(lat, lon)
+            except ValidationError as error:
+                form.add_error("address", error.messages[0])
+            else:
+                _save(request, address=address, latitude=str(lat), longitude=str(lon))
+                return redirect("code_enforcement:report_details")
+    return _step(
+        request,
+        "code_enforcement/report_location.html",
+        {"form": form, "matches": matches[:10], "step": 2},
+    )
+
+
+@require_GET
+def address_suggestions(request: HttpRequest) -> HttpResponse:
+    """htmx: addresses starting like what was typed (the form works without it)."""
+    query = request.GET.get("address", "").strip()
+    matches = list(selectors.address_matches(query)[:8]) if len(query) >= 3 else []
+    return render(request, "code_enforcement/_address_suggestions.html", {"matches": matches})
+
+
+@require_http_methods(["GET", "POST"])
+def report_details(request: HttpRequest) -> HttpResponse:
+    draft, back = _needs(request, "category", "latitude")
+    if back:
+        return back
+    category = _category(draft)
+    initial = {"description": draft.get("description", "")}
+    initial.update({f"attr_{k}": v for k, v in draft.get("attributes", {}).items()})
+    form = DetailsForm(request.POST or None, category=category, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        _save(request, description=form.cleaned_data["description"], attributes=form.attributes())
+        return redirect("code_enforcement:report_photos")
+    return _step(
+        request,
+        "code_enforcement/report_details.html",
+        {"form": form, "category": category, "step": 3},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def report_photos(request: HttpRequest) -> HttpResponse:
+    draft, back = _needs(request, "category", "latitude", "description")
+    if back:
+        return back
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and request.POST.get("remove"):
+        RequestPhoto.objects.filter(
+            pk=request.POST["remove"], draft_token=draft["token"], request__isnull=True
+        ).delete()
+        return redirect("code_enforcement:report_photos")
+    if request.method == "POST" and form.is_valid():
+        photo = form.cleaned_data.get("photo")
+        if photo:
+            try:
+                _photo, gps = services.photo_add_to_draft(
+                    draft_token=draft["token"], uploaded=photo
+                )
+            except ValidationError as error:
+                form.add_error("photo", error.messages[0])
+            else:
+                if gps and form.cleaned_data.get("use_photo_location"):
+                    try:
+                        services.validate_location(*gps)
+                        _save(
+                            request,
+                            latitude=str(gps[0]),
+                            longitude=str(gps[1]),
+                            address=_("Location from the photo"),
+                        )
+                    except ValidationError:
+                        messages.warning(
+                            request,
+                            _(
+                                "The photo was taken outside the city, so we kept the location you chose."
+                            ),
+                        )
+                messages.success(request, _("Photo added."))
+                return redirect("code_enforcement:report_photos")
+        elif "continue" in request.POST:
+            return redirect("code_enforcement:report_contact")
+    photos = RequestPhoto.objects.filter(draft_token=draft["token"], request__isnull=True)
+    return _step(
+        request, "code_enforcement/report_photos.html", {"form": form, "photos": photos, "step": 4}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def report_contact(request: HttpRequest) -> HttpResponse:
+    draft, back = _needs(request, "category", "latitude", "description")
+    if back:
+        return back
+    form = ContactForm(request.POST or None, initial=draft.get("contact", {}))
+    if request.user.is_authenticated and request.method == "POST":
+        return redirect("code_enforcement:report_review")
+    if request.method == "POST" and form.is_valid():
+        _save(request, contact=form.cleaned_data)
+        return redirect("code_enforcement:report_review")
+    return _step(request, "code_enforcement/report_contact.html", {"form": form, "step": 5})
+
+
+@require_http_methods(["GET", "POST"])
+def report_review(request: HttpRequest) -> HttpResponse:
+    draft, back = _needs(request, "category", "latitude", "description")
+    if back:
+        return back
+    category = _category(draft)
+    lat, lon = float(draft["latitude"]), float(draft["longitude"])
+    nearby = services.nearby_open_requests(category=category, latitude=lat, longitude=lon)[:5]
+    if request.method == "POST" and request.POST.get("follow"):
+        original = get_object_or_404(ServiceRequest, public_id=request.POST["follow"])
+        contact = draft.get("contact", {})
+        if request.user.is_authenticated:
+            Follower.objects.get_or_create(
+                request=original, user=request.user, defaults={"language": get_language()[:2]}
+            )
+        elif contact.get("email") or contact.get("phone"):
+            Follower.objects.get_or_create(
+                request=original,
+                email=contact.get("email", ""),
+                phone=contact.get("phone", ""),
+                defaults={"language": get_language()[:2]},
+            )
+        request.session.pop(SESSION, None)
+        messages.success(
+            request, _("You are following this report. We will tell you when it changes.")
+        )
+        return redirect(original.get_absolute_url())
+    if request.method == "POST" and "submit" in request.POST:
+        contact = draft.get("contact", {})
+        user = request.user if request.user.is_authenticated else None
+        try:
+            created, secret = services.request_submit(
+                category=category,
+                description=draft["description"],
+                latitude=lat,
+                longitude=lon,
+                address=draft.get("address", ""),
+                attributes=draft.get("attributes", {}),
+                reporter=user,
+                contact_name=contact.get("name", ""),
+                contact_email=contact.get("email", ""),
+                contact_phone=contact.get("phone", ""),
+                language=(get_language() or "en")[:2],
+                draft_token=draft["token"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect("code_enforcement:report_review")
+        request.session.pop(SESSION, None)
+        secrets_by_id = request.session.get(SECRETS, {})
+        secrets_by_id[created.public_id] = secret
+        request.session[SECRETS] = secrets_by_id
+        return redirect("code_enforcement:submitted", public_id=created.public_id)
+    photos = RequestPhoto.objects.filter(draft_token=draft["token"], request__isnull=True)
+    return _step(
+        request,
+        "code_enforcement/report_review.html",
+        {"draft": draft, "category": category, "nearby": nearby, "photos": photos, "step": 6},
+    )
+
+
+def _secret(request: HttpRequest, public_id: str) -> str:
+    key = request.GET.get("key")
+    if key:
+        stored = request.session.get(SECRETS, {})
+        stored[public_id] = key
+        request.session[SECRETS] = stored
+    return request.session.get(SECRETS, {}).get(public_id, "")
+
+
+def _is_reporter(request: HttpRequest, service_request: ServiceRequest, secret: str) -> bool:
+    if request.user.is_authenticated and service_request.reporter_id == request.user.pk:
+        return True
+    return service_request.secret_matches(secret)
+
+
+@require_GET
+def submitted(request: HttpRequest, public_id: str) -> HttpResponse:
+    service_request = get_object_or_404(
+        ServiceRequest.objects.select_related("category"), public_id=public_id
+    )
+    return render(request, "code_enforcement/submitted.html", {"service_request": service_request})
+
+
+@require_http_methods(["GET", "POST"])
+def track(request: HttpRequest, public_id: str) -> HttpResponse:
+    service_request = get_object_or_404(
+        ServiceRequest.objects.select_related("category", "neighborhood", "duplicate_of"),
+        public_id=public_id,
+    )
+    secret = _secret(request, public_id)
+    reporter = _is_reporter(request, service_request, secret)
+    info_form, reopen_form = AddInfoForm(prefix="info"), ReopenForm(prefix="reopen")
+    if request.method == "POST":
+        if not reporter:
+            raise Http404
+        try:
+            if request.POST.get("action") == "info":
+                info_form = AddInfoForm(request.POST, prefix="info")
+                if info_form.is_valid():
+                    services.request_add_info(
+                        request=service_request,
+                        text=info_form.cleaned_data["text"],
+                        actor=request.user if request.user.is_authenticated else None,
+                        secret=secret,
+                    )
+                    messages.success(request, _("Thank you. We added your information."))
+                    return redirect(service_request.get_absolute_url())
+            elif request.POST.get("action") == "reopen":
+                reopen_form = ReopenForm(request.POST, prefix="reopen")
+                if reopen_form.is_valid():
+                    services.request_reopen(
+                        request=service_request,
+                        reason=reopen_form.cleaned_data["reason"],
+                        actor=request.user if request.user.is_authenticated else None,
+                        secret=secret,
+                    )
+                    messages.success(request, _("We reopened your report."))
+                    return redirect(service_request.get_absolute_url())
+        except (ValidationError, TransitionNotAllowed) as error:
+            messages.error(request, getattr(error, "messages", [str(error)])[0])
+    can_reopen = (
+        reporter
+        and service_request.status == RequestStatus.CLOSED
+        and service_request.closed_at
+        and (timezone.now() - service_request.closed_at).days < REOPEN_WINDOW_DAYS
+    )
+    return render(
+        request,
+        "code_enforcement/track.html",
+        {
+            "service_request": service_request,
+            "events": service_request.events.filter(public=True),
+            "photos": service_request.photos.filter(hidden=False),
+            "reporter": reporter,
+            "info_form": info_form,
+            "reopen_form": reopen_form,
+            "can_reopen": can_reopen,
+        },
+    )
+
+
+@require_GET
+def request_map(request: HttpRequest) -> HttpResponse:
+    """The public map (JavaScript) with a plain list below it for everyone else."""
+    category = ServiceCategory.objects.filter(
+        code=request.GET.get("category"), sensitive=False
+    ).first()
+    page = Paginator(selectors.requests_public_open(category=category), 50).get_page(
+        request.GET.get("page")
+    )
+    categories = ServiceCategory.objects.filter(is_active=True, sensitive=False)
+    return render(
+        request,
+        "code_enforcement/map.html",
+        {"page": page, "categories": categories, "category": category},
+    )
+
+
+@require_GET
+def request_map_data(request: HttpRequest) -> JsonResponse:
+    category = ServiceCategory.objects.filter(
+        code=request.GET.get("category"), sensitive=False
+    ).first()
+    return JsonResponse({"requests": selectors.map_points(category=category)})
+
+
+@require_POST
+def report_start_over(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SESSION, None)
+    return redirect("code_enforcement:report")

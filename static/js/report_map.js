@@ -1,0 +1,51 @@
+// Report a problem: a map to pick the place, and "use my location". The form works without it.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var tools = document.querySelector("[data-map-tools]");
+    var lat = document.getElementById("id_latitude");
+    var lon = document.getElementById("id_longitude");
+    var address = document.getElementById("id_address");
+    var choice = document.getElementById("map-choice");
+    if (!tools || !lat || !lon) return;
+
+    document.addEventListener("change", function (event) {
+      var radio = event.target;
+      if (radio.name === "address_choice") {
+        address.value = radio.value;
+        lat.value = radio.dataset.lat;
+        lon.value = radio.dataset.lon;
+      }
+    });
+    address.addEventListener("input", function () { lat.value = ""; lon.value = ""; });
+
+    if (!window.L) return;
+    tools.hidden = false;
+    var element = document.getElementById("report-map");
+    var start = lat.value ? [parseFloat(lat.value), parseFloat(lon.value)] : [36.405, -121.300];
+    var map = L.map(element, { keyboard: true }).setView(start, 14);
+    L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
+      maxZoom: 19, attribution: "&copy; OpenStreetMap contributors"
+    }).addTo(map);
+    var marker = null;
+    function choose(latlng, label) {
+      lat.value = latlng.lat.toFixed(6);
+      lon.value = latlng.lng.toFixed(6);
+      if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng, { alt: label || "" }).addTo(map); }
+      choice.textContent = label || (lat.value + ", " + lon.value);
+    }
+    if (lat.value) choose({ lat: start[0], lng: start[1] });
+    map.on("click", function (e) { choose(e.latlng); });
+    element.addEventListener("keydown", function (e) { if (e.key === "Enter") { choose(map.getCenter()); } });
+    var mine = document.querySelector("[data-use-my-location]");
+    if (mine && navigator.geolocation) {
+      mine.addEventListener("click", function () {
+        navigator.geolocation.getCurrentPosition(function (position) {
+          var here = { lat: position.coords.latitude, lng: position.coords.longitude };
+          map.setView(here, 17);
+          choose(here);
+        });
+      });
+    } else if (mine) { mine.hidden = true; }
+  });
+})();

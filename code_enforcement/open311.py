@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -263,8 +264,8 @@ def _requests_queryset():
 
 
 def _media_url(photo: RequestPhoto) -> str:
-    url = photo.image.url
-    return url if url.startswith(("http://", "https://")) else _site_url() + url
+    # The public photo view (hidden photos are never served there), not the storage URL.
+    return _site_url() + reverse("code_enforcement:photo", args=[photo.request.public_id, photo.pk])
 
 
 def _request_data(service_request: ServiceRequest) -> dict:

@@ -7,7 +7,7 @@ import secrets
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -402,3 +402,25 @@ def request_map_data(request: HttpRequest) -> JsonResponse:
 def report_start_over(request: HttpRequest) -> HttpResponse:
     request.session.pop(SESSION, None)
     return redirect("code_enforcement:report")
+
+
+@require_GET
+def photo(request: HttpRequest, public_id: str, photo_id: int) -> FileResponse:
+    """A report's photo, unless staff hid it; a draft's photo only to the browser that added it."""
+    draft_token = (request.session.get(SESSION) or {}).get("token", "")
+    if public_id == "draft":
+        item = get_object_or_404(
+            RequestPhoto, pk=photo_id, request__isnull=True, draft_token=draft_token or "-"
+        )
+    else:
+        user = request.user
+        staff = (
+            user.is_staff
+            and user.is_verified()
+            and user.has_perm("code_enforcement.view_servicerequest")
+        )
+        visible = {} if staff else {"hidden": False}
+        item = get_object_or_404(RequestPhoto, pk=photo_id, request__public_id=public_id, **visible)
+    response = FileResponse(item.image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -587,7 +587,7 @@ def test_get_requests_validates_and_has_the_spec_fields(client, validate, pothol
     settings.SITE_URL = "https://city.riverbend.example"
     sr = make_request(pothole, status_notes="Crew scheduled")
     RequestPhoto.objects.create(request=sr, image="requests/2026/11/hidden.jpg", hidden=True)
-    RequestPhoto.objects.create(request=sr, image="requests/2026/11/shown.jpg")
+    shown = RequestPhoto.objects.create(request=sr, image="requests/2026/11/shown.jpg")
     response = client.get(f"{BASE}/requests.json")
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == "*"
@@ -602,7 +602,8 @@ def test_get_requests_validates_and_has_the_spec_fields(client, validate, pothol
     assert item["agency_responsible"] == "Public Works"
     assert (item["lat"], item["long"], item["address"]) == (36.405, -121.3, "100 Main Street")
     assert item["address_id"] is None and item["zipcode"] is None
-    assert item["media_url"] == "https://city.riverbend.example/media/requests/2026/11/shown.jpg"
+    # The public photo view, which never serves a hidden photo (not the storage URL).
+    assert item["media_url"] == f"https://city.riverbend.example/requests/{sr.public_id}/photos/{shown.pk}.jpg"
     assert item["expected_datetime"] is None  # no resolve_due on this row
     requested = datetime.fromisoformat(item["requested_datetime"])
     assert requested.tzinfo is not None

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
@@ -29,7 +30,7 @@ class Status(models.TextChoices):
     APPROVED = "approved", _("Approved")
     ISSUED = "issued", _("Issued")
     FINALED = "finaled", _("Finaled")
-    EXPIRED = "expired", _("Expired")
+    EXPIRED = "expired", pgettext_lazy("permit status", "Expired")
     DENIED = "denied", _("Denied")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     REVOKED = "revoked", _("Revoked")

@@ -1,0 +1,180 @@
+"""On a phone: an anonymous resident reports with a photo; staff triage, inspect, notify in
+Spanish and close; the resident's tracking page shows it closed. Axe on every page."""
+
+import io
+import re
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from cityhall.places import DEMO_NEIGHBORHOODS, neighborhoods_load
+from cityhall.roles import Role
+from code_enforcement import automation
+from code_enforcement.constants import CaseStatus, RequestStatus
+from code_enforcement.models import (
+    Address,
+    CodeCase,
+    Department,
+    ServiceCategory,
+    ServiceRequest,
+    ViolationType,
+)
+from tests.personas import PASSWORD, give_totp_device, make_staff, totp_code
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def choose(page, label: str) -> None:
+    page.locator("label", has_text=re.compile(f"^{re.escape(label)}")).first.click()
+
+
+@pytest.fixture
+def city(db):
+    neighborhoods_load(path=DEMO_NEIGHBORHOODS)
+    department = Department.objects.create(name="Code Enforcement")
+    ServiceCategory.objects.create(
+        code="overgrown-vegetation",
+        name_en="Overgrown vegetation",
+        name_es="Vegetación crecida",
+        description_en="Weeds or brush that are a fire risk.",
+        description_es="Maleza que es riesgo de incendio.",
+        group="Property",
+        department=department,
+        opens_cases=True,
+    )
+    Address.objects.create(line="120 Oak Street", latitude=36.405, longitude=-121.300)
+    ViolationType.objects.create(
+        code_section="RMC 8.12.030",
+        title_en="Overgrown vegetation",
+        title_es="Vegetación crecida",
+        correction_en="Cut the weeds.",
+        correction_es="Corte la maleza.",
+    )
+
+
+def staff_page(browser, a11y, live_server, user, path):
+    device = give_totp_device(user)
+    page = browser.new_context().new_page()
+    page.on(
+        "framenavigated",
+        lambda f: a11y.visited.append(f.url.split("#")[0]) if f == page.main_frame else None,
+    )
+    page.goto(f"{live_server.url}{path}")
+    a11y(page)
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    a11y(page)
+    page.get_by_label("Code").fill(totp_code(device))
+    page.get_by_role("button", name="Verify and continue").click()
+    page.wait_for_url(re.compile(re.escape(path)))
+    a11y(page)
+    return page
+
+
+def test_report_triage_case_notice_reinspection_closed(
+    phone_page, browser, a11y, live_server, city
+):
+    page = phone_page
+    page.goto(f"{live_server.url}/report/")
+    a11y(page)
+    choose(page, "Overgrown vegetation")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile("/report/location/"))
+    a11y(page)
+    page.get_by_label("Address or nearest address").fill("120 Oak Street")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile("/report/details/"))
+    a11y(page)
+    page.get_by_label("Describe the problem").fill(
+        "Dry weeds taller than the fence, next to the garage."
+    )
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile("/report/photos/"))
+    a11y(page)
+    page.get_by_label("Add a photo").set_input_files(
+        {"name": "weeds.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}
+    )
+    page.get_by_role("button", name="Add this photo").click()
+    a11y(page)
+    expect(page.get_by_role("img", name="Your photo 1")).to_be_visible()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.wait_for_url(re.compile("/report/contact/"))
+    a11y(page)
+    page.get_by_label("Email").fill("neighbor@example.com")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(re.compile("/report/review/"))
+    a11y(page)
+    page.get_by_role("button", name="Send the report").click()
+    page.wait_for_url(re.compile("/submitted/"))
+    a11y(page)
+    request = ServiceRequest.objects.get()
+    assert request.photos.count() == 1 and request.reporter is None
+
+    supervisor = make_staff(Role.CODE_SUPERVISOR, "sam@riverbend.example")
+    staff = staff_page(
+        browser,
+        a11y,
+        live_server,
+        supervisor,
+        f"/console/code_enforcement/servicerequest/{request.pk}/change/",
+    )
+    staff.get_by_role("button", name="Open a code case").click()
+    a11y(staff)
+    case = CodeCase.objects.get()
+    staff.get_by_role("button", name="Schedule inspection").click()
+    a11y(staff)
+
+    inspector = make_staff(Role.CODE_INSPECTOR, "isabel@riverbend.example")
+    CodeCase.objects.filter(pk=case.pk).update(inspector=inspector)
+    field = staff_page(
+        browser,
+        a11y,
+        live_server,
+        inspector,
+        f"/console/code_enforcement/codecase/{case.pk}/change/",
+    )
+    field.get_by_label("What was found").fill("Weeds over 3 feet along the east fence.")
+    field.get_by_role("button", name="Record violation").click()
+    a11y(field)
+    field.get_by_label("Notice language").select_option("es")
+    field.get_by_role("button", name="Issue notice of violation").click()
+    a11y(field)
+    expect(field.locator("html")).to_have_attribute("lang", "es")
+    expect(field.get_by_role("heading", level=1)).to_have_text("Aviso de infracción")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.NOTICE_ISSUED
+
+    assert automation.reinspections_due(today=case.comply_by) == 1  # beat, on the comply-by date
+    field.goto(f"{live_server.url}/console/code_enforcement/codecase/{case.pk}/change/")
+    a11y(field)
+    field.get_by_label("Reinspection result").select_option("complied")
+    field.get_by_role("button", name="Record reinspection").click()
+    a11y(field)
+    field.get_by_role("button", name="Close case").click()
+    a11y(field)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CLOSED
+
+    page.goto(f"{live_server.url}/requests/{request.public_id}/")
+    a11y(page)
+    expect(page.locator(".usa-tag").first).to_have_text("Closed")
+    request.refresh_from_db()
+    assert request.status == RequestStatus.CLOSED
+    unchecked = [
+        u for u in dict.fromkeys(a11y.visited) if u not in a11y.checked and u != "about:blank"
+    ]
+    assert not unchecked, unchecked
+
+
+def test_public_map_and_list(page, a11y, live_server, city):
+    page.goto(f"{live_server.url}/requests/map/")
+    a11y(page)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()

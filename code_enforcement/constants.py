@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RequestStatus(models.TextChoices):
@@ -17,7 +18,7 @@ class Resolution(models.TextChoices):
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("case status", "Open")
     INSPECTION_SCHEDULED = "inspection_scheduled", _("Inspection scheduled")
     VIOLATION_CONFIRMED = "violation_confirmed", _("Violation confirmed")
     NOTICE_ISSUED = "notice_issued", _("Notice of violation issued")

@@ -74,6 +74,12 @@ _CODE_SETUP = (
     | _crud("code_enforcement.address")
 )
 
+_KPIS = {
+    "kpis.view_dashboard",
+    "kpis.view_performancesettings",
+    "kpis.change_performancesettings",
+} | _crud("kpis.target")
+
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.PERMIT_TECHNICIAN: _EVERY_STAFF
     | {"cityhall.view_user"}
@@ -107,7 +113,9 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     | {"cityhall.view_user", "alerts.view_subscription"}
     | _PERMITS_DESK
     | {"permits.waive_fee", "cityhall.view_holiday"}
-    | {"code_enforcement.view_servicerequest", "code_enforcement.view_codecase"},
+    | {"code_enforcement.view_servicerequest", "code_enforcement.view_codecase"}
+    | {"alerts.view_delivery", "alerts.view_alert", "code_enforcement.view_caseinspection"}
+    | _KPIS,
     Role.CITY_ADMINISTRATOR: (
         _crud("cityhall.user")
         | _crud("cityhall.neighborhood")
@@ -134,6 +142,7 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         | _CODE_DESK
         | _CODE_SETUP
         | {"code_enforcement.hide_photo", "code_enforcement.change_caseinspection"}
+        | _KPIS
     ),
 }
 

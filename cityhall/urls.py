@@ -19,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("", include("alerts.urls")),
     path("", include("permits.urls")),
     path("", include("code_enforcement.urls")),
+    path("", include("kpis.urls")),
     prefix_default_language=False,
 )
 

@@ -305,6 +305,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Long ETAs are never used (the design forbids them); one hour covers any task's runtime.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
+    "kpis-today": {"task": "kpis.tasks.rollup_today", "schedule": crontab(minute=7)},
+    "kpis-yesterday": {
+        "task": "kpis.tasks.rollup_yesterday",
+        "schedule": crontab(minute=20, hour=1),
+    },
     "code-triage-breaches": {
         "task": "code_enforcement.tasks.triage_breaches",
         "schedule": crontab(minute=0),

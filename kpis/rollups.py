@@ -1,0 +1,93 @@
+"""Daily roll-ups: computed from the raw tables by beat, read by the dashboards."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .metrics import METRICS, REGISTRY, Metric, Row, combine
+from .models import DailyRollup
+
+
+@transaction.atomic
+def rollup_days(*, start: date, end: date, metrics: list[Metric] | None = None) -> int:
+    """Recompute the roll-ups of every day from start to end (inclusive). Safe to repeat."""
+    written = 0
+    for metric in metrics or METRICS:
+        DailyRollup.objects.filter(metric=metric.key, day__range=(start, end)).delete()
+        rows = [
+            DailyRollup(
+                metric=metric.key,
+                day=row.day,
+                dimension=row.dimension,
+                value=row.value[:120],
+                numerator=row.numerator,
+                denominator=row.denominator,
+                samples=row.samples,
+            )
+            for row in metric.rows(start, end)
+        ]
+        DailyRollup.objects.bulk_create(rows, batch_size=2000)
+        written += len(rows)
+    return written
+
+
+def rollup_today() -> int:
+    today = timezone.localdate()
+    return rollup_days(start=today, end=today)
+
+
+def rollup_yesterday() -> int:
+    yesterday = timezone.localdate() - timedelta(days=1)
+    return rollup_days(start=yesterday, end=yesterday)
+
+
+def _as_row(rollup: DailyRollup) -> Row:
+    return Row(
+        rollup.day,
+        rollup.dimension,
+        rollup.value,
+        rollup.numerator,
+        rollup.denominator,
+        rollup.samples,
+    )
+
+
+def values_from_rollups(
+    rollups: list[DailyRollup], *, start: date, end: date
+) -> dict[str, float | None]:
+    """{metric key: value} for the whole city over a period, from already-fetched rows."""
+    by_metric: dict[str, list[Row]] = defaultdict(list)
+    for rollup in rollups:
+        if start <= rollup.day <= end and rollup.dimension == "":
+            by_metric[rollup.metric].append(_as_row(rollup))
+    return {key: combine(REGISTRY[key], by_metric.get(key, [])) for key in REGISTRY}
+
+
+def breakdown_from_rollups(
+    metric: Metric, rollups: list[DailyRollup], *, dimension: str, start: date, end: date
+) -> dict[str, float | None]:
+    by_value: dict[str, list[Row]] = defaultdict(list)
+    for rollup in rollups:
+        if rollup.dimension == dimension and start <= rollup.day <= end:
+            by_value[rollup.value].append(_as_row(rollup))
+    return {value: combine(metric, rows) for value, rows in sorted(by_value.items())}
+
+
+def weekly_series(
+    metric: Metric, rollups: list[DailyRollup], *, start: date, end: date
+) -> list[tuple[date, float | None]]:
+    """The metric week by week (weeks start on Monday), from the city-wide rows."""
+    weeks: dict[date, list[Row]] = defaultdict(list)
+    for rollup in rollups:
+        if rollup.dimension == "" and rollup.metric == metric.key and start <= rollup.day <= end:
+            weeks[rollup.day - timedelta(days=rollup.day.weekday())].append(_as_row(rollup))
+    first = start - timedelta(days=start.weekday())
+    series, week = [], first
+    while week <= end:
+        series.append((week, combine(metric, weeks.get(week, []))))
+        week += timedelta(days=7)
+    return series

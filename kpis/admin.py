@@ -48,7 +48,9 @@ class PerformanceSettingsAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "households"]
 
     def has_add_permission(self, request):
-        return not PerformanceSettings.objects.exists()
+        # The one row is made by a migration; asking the database here would cost a query on
+        # every console page (the sidebar asks every model).
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -22,6 +22,8 @@ CANDIDATE_ARGUMENTS = [
     ((), {"id": "1"}),
     ((), {"pk": "1"}),
     (("1", "1"), {}),  # simple-history's version view takes positional arguments
+    ((), {"pk": "1", "action": "publish"}),  # workflow buttons
+    ((), {"notice_id": "1"}),
 ]
 
 

@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 def test_my_city_hall(alice, django_assert_max_num_queries):
     client = signed_in_client(alice)
     client.get("/me/")
-    with django_assert_max_num_queries(4):
+    # The user, then one query per section: subscription, messages, permits, reports.
+    with django_assert_max_num_queries(5):
         assert client.get("/me/").status_code == 200
 
 

@@ -172,12 +172,11 @@ def case_with_notice(
     services.case_schedule_inspection(
         case=case, actor=actor, when=timezone.localdate(), inspector=inspector
     )
+    case.refresh_from_db()  # the services read the status of the object they are given
     services.case_record_violation(
         case=case,
         actor=actor,
-        violation_type=violation_type
-        or ViolationType.objects.first()
-        or make_violation_type(),
+        violation_type=violation_type or ViolationType.objects.first() or make_violation_type(),
         description="Weeds three feet tall along the fence.",
         severity=severity,
     )

@@ -496,6 +496,7 @@ def test_case_lifecycle_to_compliance_closes_the_requests_as_resolved(admin_user
     # comply-by: the type's own days for the severity, else the default for the severity.
     fence = make_violation_type("RMC 8.24.040", comply_days={"high": 5})
     junk = make_violation_type("RMC 8.28.010", title_en="Junk in the yard")
+    case.refresh_from_db()
     high = services.case_record_violation(
         case=case,
         actor=inspector,
@@ -503,6 +504,7 @@ def test_case_lifecycle_to_compliance_closes_the_requests_as_resolved(admin_user
         description="Weeds over the fence",
         severity=Severity.HIGH,
     )
+    case.refresh_from_db()
     medium = services.case_record_violation(
         case=case,
         actor=inspector,
@@ -510,6 +512,7 @@ def test_case_lifecycle_to_compliance_closes_the_requests_as_resolved(admin_user
         description="Old mattresses",
         severity=Severity.MEDIUM,
     )
+    case.refresh_from_db()
     low = services.case_record_violation(
         case=case,
         actor=inspector,
@@ -589,9 +592,7 @@ def test_not_complied_needs_a_fine_then_the_case_is_escalated():
 
     for fine in (None, Decimal("0"), Decimal("-50")):
         with pytest.raises(ValidationError, match="fine"):
-            services.case_record_reinspection(
-                case=case, actor=inspector, complied=False, fine=fine
-            )
+            services.case_record_reinspection(case=case, actor=inspector, complied=False, fine=fine)
     assert CodeCase.objects.get(pk=case.pk).status == CaseStatus.REINSPECTION
 
     services.case_record_reinspection(
@@ -615,6 +616,7 @@ def test_no_violation_closes_the_requests_as_no_violation():
     requests = [make_request(address="3 Aspen Row"), make_request(address="3 Aspen Row")]
     case = make_case(*requests, actor=inspector)
     services.case_schedule_inspection(case=case, actor=inspector, when=timezone.localdate())
+    case.refresh_from_db()
 
     services.case_no_violation(case=case, actor=inspector, notes="Lot was mowed")
     case.refresh_from_db()
@@ -673,6 +675,7 @@ def _case_with_violation(address: str):
     inspector = staff(Role.CODE_INSPECTOR)
     case = make_case(make_request(address=address), actor=inspector)
     services.case_schedule_inspection(case=case, actor=inspector, when=timezone.localdate())
+    case.refresh_from_db()
     services.case_record_violation(
         case=case,
         actor=inspector,
@@ -704,6 +707,7 @@ def test_a_violation_older_than_3_years_does_not_flag_a_new_case():
     # Nor does its own first violation make it a repeat.
     inspector = staff(Role.CODE_INSPECTOR)
     services.case_schedule_inspection(case=case, actor=inspector, when=timezone.localdate())
+    case.refresh_from_db()
     services.case_record_violation(
         case=case,
         actor=inspector,
@@ -720,6 +724,7 @@ def test_a_case_that_was_open_before_the_other_violation_is_flagged_at_its_own()
     _case_with_violation("90 Maple Drive")
     inspector = staff(Role.CODE_INSPECTOR)
     services.case_schedule_inspection(case=case, actor=inspector, when=timezone.localdate())
+    case.refresh_from_db()
     services.case_record_violation(
         case=case,
         actor=inspector,

@@ -434,7 +434,7 @@ def _mixed_permits(applicant, permit_type, count, start=0):
 
 
 # Measured with 5 and with 15-30 rows: the same either way.
-ME_QUERIES = 6  # user, subscription, messages, permits (+ renewals prefetch), reports  # session, user, permits (+ renewals prefetch), subscription, inbox
+ME_QUERIES = 6  # user, subscription, messages, permits (+ renewals prefetch), reports
 SEARCH_QUERIES = 2  # count, page
 CONSOLE_QUERIES = 10
 

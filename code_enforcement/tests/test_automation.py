@@ -215,7 +215,9 @@ def _walk_to_case_closed_and_reopened(request, capture, *, reporter=None, secret
     with capture(execute=True):
         services.request_acknowledge(request=request, actor=supervisor)
     with capture(execute=True):
-        case = services.case_open(requests=[request], actor=supervisor)
+        case = services.case_open(
+            requests=[ServiceRequest.objects.get(pk=request.pk)], actor=supervisor
+        )
     with capture(execute=True):
         services.case_schedule_inspection(case=case, actor=supervisor, when=timezone.localdate())
     with capture(execute=True):
@@ -360,7 +362,7 @@ def test_live_worker_runs_each_job_twice_with_one_effect_each():
     ]
     due = [
         case_with_notice(
-            make_request(category, address=f"{n} Due Street", lat=36.41 + n * 1e-3),
+            make_request(category, address=f"{n} Due Street", lat=36.41 + (n - 20) * 1e-3),
             actor=inspector,
             inspector=inspector,
         )

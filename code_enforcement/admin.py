@@ -264,8 +264,12 @@ class ServiceRequestAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Assign to me")
     def assign_to_me(self, request, queryset):
-        for obj in queryset:
-            services.request_assign(request=obj, actor=request.user, assignee=request.user)
+        try:
+            for obj in queryset:
+                services.request_assign(request=obj, actor=request.user, assignee=request.user)
+        except TransitionNotAllowed as error:
+            messages.error(request, str(error))
+            return
         messages.success(request, "Assigned to you.")
 
     @admin.action(description="Open one code case from the selected requests")
@@ -301,6 +305,9 @@ class ServiceRequestAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         obj = get_object_or_404(ServiceRequest, pk=pk)
         post, user = request.POST, request.user
+        needed = {"photo": "code_enforcement.hide_photo", "case": "code_enforcement.manage_case"}
+        if not user.has_perm(needed.get(action, "code_enforcement.triage_request")):
+            raise PermissionDenied
         try:
             if action == "acknowledge":
                 services.request_acknowledge(request=obj, actor=user, note=post.get("note", ""))
@@ -458,6 +465,8 @@ class CodeCaseAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         case = get_object_or_404(CodeCase, pk=pk)
         post, user = request.POST, request.user
+        if not user.has_perm("code_enforcement.manage_case"):
+            raise PermissionDenied
         try:
             if action == "schedule":
                 inspector = User.objects.filter(

@@ -134,7 +134,8 @@ def photo_clean(uploaded) -> tuple[ContentFile, tuple[float, float] | None]:
         image.verify()
         uploaded.seek(0)
         image = Image.open(uploaded)
-        if image.format not in ("JPEG", "PNG", "HEIF", "WEBP"):
+        # MPO is how many phones save JPEGs (a JPEG with a second, depth or preview, frame).
+        if image.format not in ("JPEG", "MPO", "PNG", "HEIF", "WEBP"):
             raise ValidationError(_("Photos must be JPEG or PNG."))
         gps = _gps_from_exif(image)
         image = ImageOps.exif_transpose(image).convert("RGB")
@@ -443,6 +444,8 @@ def _case_move(case: CodeCase, target: str, *, actor, text: str = "") -> CodeCas
 
 
 def _is_repeat(address: str, exclude_pk=None) -> bool:
+    if not (address or "").strip():
+        return False  # a place picked on a map has no address to compare
     since = timezone.now() - timedelta(days=REPEAT_WINDOW_DAYS)
     return (
         Violation.objects.filter(case__address__iexact=address.strip(), created_at__gte=since)

@@ -197,7 +197,7 @@ def report_photos(request: HttpRequest) -> HttpResponse:
                             request,
                             latitude=str(gps[0]),
                             longitude=str(gps[1]),
-                            address=_("Location from the photo"),
+                            address="",
                         )
                     except ValidationError:
                         messages.warning(
@@ -288,7 +288,15 @@ def report_review(request: HttpRequest) -> HttpResponse:
     return _step(
         request,
         "code_enforcement/report_review.html",
-        {"draft": draft, "category": category, "nearby": nearby, "photos": photos, "step": 6},
+        {
+            "draft": draft,
+            "category": category,
+            "nearby": nearby,
+            "photos": photos,
+            "step": 6,
+            "contact_label": (draft.get("contact") or {}).get("email")
+            or (draft.get("contact") or {}).get("phone"),
+        },
     )
 
 

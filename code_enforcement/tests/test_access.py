@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cityhall.roles import Role
 from code_enforcement import services
-from code_enforcement.constants import RequestStatus, Resolution
+from code_enforcement.constants import CaseStatus, RequestStatus, Resolution
 from code_enforcement.models import (
     CodeCase,
     Follower,
@@ -26,6 +26,7 @@ from .factories import (
     closed_days_ago,
     ensure_city,
     jpeg_upload,
+    make_case,
     make_category,
     make_department,
     make_request,
@@ -311,6 +312,23 @@ def test_another_role_gets_403_on_the_request_actions(outsider_and_request, acti
     assert not RequestPhoto.objects.get(pk=photo.pk).hidden
     assert not CodeCase.objects.exists() and not Follower.objects.exists()
     # ... and the answer is a refusal, as for the change page the actions belong to.
+    assert response.status_code == 403, (response.status_code, response.get("Location"))
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("schedule", {"date": "2030-01-07"}),
+        ("no_violation", {"notes": "fine"}),
+        ("close", {}),
+    ],
+)
+def test_another_role_gets_403_on_the_case_actions(action, data):
+    case = make_case(make_request(address="7 Case Street"))
+    client = verified_client(staff(Role.COMMUNICATIONS_OFFICER))
+    assert client.get(f"/console/code_enforcement/codecase/{case.pk}/change/").status_code == 403
+    response = client.post(f"/console/code_enforcement/codecase/{case.pk}/act/{action}/", data)
+    assert CodeCase.objects.get(pk=case.pk).status == CaseStatus.OPEN
     assert response.status_code == 403, (response.status_code, response.get("Location"))
 
 

@@ -603,7 +603,10 @@ def test_get_requests_validates_and_has_the_spec_fields(client, validate, pothol
     assert (item["lat"], item["long"], item["address"]) == (36.405, -121.3, "100 Main Street")
     assert item["address_id"] is None and item["zipcode"] is None
     # The public photo view, which never serves a hidden photo (not the storage URL).
-    assert item["media_url"] == f"https://city.riverbend.example/requests/{sr.public_id}/photos/{shown.pk}.jpg"
+    assert (
+        item["media_url"]
+        == f"https://city.riverbend.example/requests/{sr.public_id}/photos/{shown.pk}.jpg"
+    )
     assert item["expected_datetime"] is None  # no resolve_due on this row
     requested = datetime.fromisoformat(item["requested_datetime"])
     assert requested.tzinfo is not None

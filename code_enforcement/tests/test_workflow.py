@@ -6,7 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from cityhall.calendar import add_business_days
@@ -29,6 +31,7 @@ from code_enforcement.models import (
     Follower,
     Notice,
     RequestEvent,
+    RequestPhoto,
     ServiceRequest,
     Violation,
 )
@@ -46,6 +49,7 @@ from tests.personas import make_staff, verified_client
 from .factories import (
     case_with_notice,
     closed_days_ago,
+    jpeg_bytes,
     make_case,
     make_category,
     make_request,
@@ -163,8 +167,6 @@ def test_every_other_pair_is_refused_to_everyone(people, name, source, target):
 
 
 def test_a_permission_without_staff_status_is_refused(bob):
-    from django.contrib.auth.models import Permission
-
     bob.user_permissions.add(
         Permission.objects.get(codename="triage_request"),
         Permission.objects.get(codename="manage_case"),
@@ -203,12 +205,6 @@ def test_staff_of_another_role_cannot_triage_or_manage_cases(role):
 
 
 def test_only_the_supervisor_hides_photos():
-    from django.core.files.base import ContentFile
-
-    from code_enforcement.models import RequestPhoto
-
-    from .factories import jpeg_bytes
-
     request = make_request()
     photo = RequestPhoto(request=request)
     photo.image.save("p.jpg", ContentFile(jpeg_bytes()), save=True)
@@ -735,11 +731,10 @@ def test_a_case_that_was_open_before_the_other_violation_is_flagged_at_its_own()
     assert CodeCase.objects.get(pk=case.pk).repeat_violation is True
 
 
-@pytest.mark.parametrize("address", ["", "Location from the photo"])
+@pytest.mark.parametrize("address", [""])
 def test_cases_without_a_real_address_are_not_repeats_of_each_other(address):
-    """A report placed on the map (no address) or by a photo's GPS ("Location from the photo",
-    the wizard's placeholder) says nothing about the property: two such cases in different
-    neighborhoods are not the same address."""
+    """A report placed on the map or by a photo's GPS has no address (the wizard stores none):
+    two such cases in different neighborhoods are not the same address."""
     _case_with_violation_at = _case_with_violation(address)
     assert _case_with_violation_at.address == address
     elsewhere = make_case(make_request(address=address, lat=36.385, lon=-121.270))

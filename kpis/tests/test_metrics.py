@@ -7,10 +7,13 @@ from datetime import date
 
 import pytest
 
+from code_enforcement.constants import CaseStatus
+from code_enforcement.models import CodeCase, ServiceRequest, Violation, ViolationType
+from code_enforcement.tests.factories import make_category, make_violation_type
 from kpis.metrics import METRICS, REGISTRY, Row, combine, compute_direct
 from kpis.models import PerformanceSettings
 
-from .world import END, START
+from .world import END, START, at, make_neighborhood
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +225,53 @@ def test_nearest_rank_p90_and_median():
     assert combine(metric, [Row(date(2026, 6, 1), "", "", 0, 0, [4.0])]) == 4.0
     assert combine(REGISTRY["median_days_to_close"], rows) == 10.5
     assert combine(metric, []) is None
+
+
+# --- Focused cases ---------------------------------------------------------------------------------
+
+
+def _case(number, *, closed, fine=None, violations=1):
+    case = CodeCase.objects.create(
+        number=number,
+        address=f"{number} Oak Street",
+        neighborhood=make_neighborhood("north"),
+        opened_at=at((6, 1)),
+        closed_at=at(closed),
+        status=CaseStatus.CLOSED,
+        fine_amount=fine,
+    )
+    violation_type = ViolationType.objects.first() or make_violation_type()
+    for _ in range(violations):
+        Violation.objects.create(
+            case=case,
+            violation_type=violation_type,
+            description="Weeds",
+            comply_by=date(2026, 7, 1),
+            corrected_at=at((6, 5)),
+        )
+    return case
+
+
+def test_voluntary_compliance_counts_a_case_once_whatever_its_violations():
+    # X1: 3 violations, corrected without a fine; X2: 1 violation, fined -> 1/2 = 50 %.
+    _case("X1", closed=(6, 10), violations=3)
+    _case("X2", closed=(6, 11), fine=100)
+    assert compute_direct(REGISTRY["voluntary_compliance"], START, END) == {"": 50.0}
+
+
+def test_voluntary_compliance_leaves_out_cases_without_violations_closed_the_same_day():
+    # X1: 1 violation, fined; X2: no violation found, closed the same day -> 0/1 = 0 %.
+    _case("X1", closed=(6, 10), fine=100)
+    _case("X2", closed=(6, 10), violations=0)
+    assert compute_direct(REGISTRY["voluntary_compliance"], START, END) == {"": 0.0}
+
+
+def test_days_are_the_citys_local_dates():
+    """23:30 on 6/30 in the city is already 7/1 in UTC; it still counts in June."""
+    category = make_category("pothole")
+    for moment in [at((5, 31), 23, 30), at((6, 1), 0, 30), at((6, 30), 23, 30), at((7, 1), 0, 30)]:
+        ServiceRequest.objects.create(category=category, description="Edge", created_at=moment)
+    metric = REGISTRY["requests_received"]
+    assert compute_direct(metric, START, END) == {"": 2}
+    assert compute_direct(metric, date(2026, 7, 1), date(2026, 7, 1)) == {"": 1}
+    assert compute_direct(metric, date(2026, 5, 31), date(2026, 5, 31)) == {"": 1}

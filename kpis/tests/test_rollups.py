@@ -154,6 +154,4 @@ def test_backfill_command_runs_and_is_idempotent(db):
     assert values["requests_received"] == 4
     assert values["requests_closed"] == 3
     for metric in METRICS:
-        assert values[metric.key] == same(compute_direct(metric, start, today).get("")), (
-            metric.key
-        )
+        assert values[metric.key] == same(compute_direct(metric, start, today).get("")), metric.key

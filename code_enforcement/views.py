@@ -253,6 +253,14 @@ def report_review(request: HttpRequest) -> HttpResponse:
                 defaults={"language": get_language()[:2]},
             )
         request.session.pop(SESSION, None)
+        if not (request.user.is_authenticated or contact.get("email") or contact.get("phone")):
+            messages.info(
+                request,
+                _(
+                    "Keep this page's address to check on the report; we have no email or phone to tell you."
+                ),
+            )
+            return redirect(original.get_absolute_url())
         messages.success(
             request, _("You are following this report. We will tell you when it changes.")
         )

@@ -17,6 +17,7 @@ from cityhall.roles import Role, role_group_name
 from .constants import CaseStatus, InspectionKind, RequestStatus
 from .models import AutomationLog, CaseInspection, CodeCase, ServiceRequest
 from .services import _case_move
+from .workflow import TransitionNotAllowed
 
 
 def _once(kind: str, object_id: int, day: date) -> bool:
@@ -71,9 +72,12 @@ def reinspections_due(*, today: date | None = None) -> int:
     assigned = 0
     for case in CodeCase.objects.filter(status=CaseStatus.NOTICE_ISSUED, comply_by__lte=today):
         with transaction.atomic():
-            moved = _case_move(
-                case, CaseStatus.REINSPECTION, actor=None, text="Comply-by date reached"
-            )
+            try:
+                moved = _case_move(
+                    case, CaseStatus.REINSPECTION, actor=None, text="Comply-by date reached"
+                )
+            except TransitionNotAllowed:
+                continue  # another run (or a person) moved it first
             moved.save()
             when = add_business_days(today, 1)
             CaseInspection.objects.get_or_create(

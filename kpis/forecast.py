@@ -55,9 +55,13 @@ def holt_winters(
     if len(series) < 2 * season:
         raise ValueError("not enough history")
     first, second = series[:season], series[season : 2 * season]
-    level = sum(first) / season
-    trend = (sum(second) / season - level) / season
-    seasonal = [value - level for value in first]
+    mean_first = sum(first) / season
+    trend = (sum(second) / season - mean_first) / season
+    # The first season's mean sits at its middle week; take the trend out of the seasonal
+    # terms, and start the level one step before week 0 so a straight line is followed exactly.
+    middle = (season - 1) / 2
+    seasonal = [value - (mean_first + (i - middle) * trend) for i, value in enumerate(first)]
+    level = mean_first - (middle + 1) * trend
     for index, value in enumerate(series):
         s = seasonal[index % season]
         previous_level = level
@@ -128,7 +132,7 @@ def resource_ranking(*, today: date | None = None) -> list[Forecast]:
     """Category and neighborhood pairs ranked by expected growth times today's open backlog."""
     today = today or timezone.localdate()
     backlog = {
-        (row["category__code"], row["neighborhood__slug"]): row["n"]
+        (row["category__code"], row["neighborhood__slug"] or "—"): row["n"]
         for row in ServiceRequest.objects.exclude(status=RequestStatus.CLOSED)
         .values("category__code", "neighborhood__slug")
         .annotate(n=Count("pk"))

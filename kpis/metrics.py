@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import get_language
 
@@ -206,11 +206,9 @@ def open_backlog(start, end):
 
 
 def _closed_cases(start, end):
-    return (
-        CodeCase.objects.filter(closed_at__date__range=(start, end))
-        .annotate(nv=Count("violations"))
-        .filter(nv__gt=0)
-    )
+    # Exists, not a join: a case with several violations still counts once.
+    has_violation = Exists(Violation.objects.filter(case=OuterRef("pk")))
+    return CodeCase.objects.filter(closed_at__date__range=(start, end)).filter(has_violation)
 
 
 def voluntary_compliance(start, end):

@@ -195,7 +195,7 @@ def test_weekly_counts_reads_back_the_weeks():
 
 
 @pytest.mark.django_db
-def test_forecasts_page_reports_both_errors(client):
+def test_forecasts_page_reports_both_errors():
     walk = random_walk(5)
     seasonal = [round(max(v, 1)) for v in seasonal_series()]
     file_weekly(walk, category=category("graffiti"))
@@ -218,7 +218,7 @@ def test_forecasts_page_reports_both_errors(client):
 
 
 @pytest.mark.django_db
-def test_forecasts_page_without_enough_history(client):
+def test_forecasts_page_without_enough_history():
     file_weekly([3, 4, 5, 4, 6, 5, 4, 3, 5, 6], category=category("pothole"))
     response = verified_client(make_staff(Role.MANAGER)).get("/kpis/forecasts/")
     assert response.status_code == 200

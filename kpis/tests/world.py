@@ -1,7 +1,8 @@
 """A small, fixed world of raw rows whose KPIs are computed by hand in test_metrics.py.
 
-Every timestamp is at midday, city time, in June 2026 or close to it (well inside daylight
-saving time, so durations are whole days). The period under test is June 2026.
+Every timestamp is at midday, city time (unless a minute matters). The period under test is
+June 2026; every duration a metric measures runs between days inside daylight saving time
+(March 8 to November 1, 2026), so durations are whole days.
 
 Requests: the table below. Columns: name, category, neighborhood, source, created, acknowledged,
 closed, resolve_due, times reopened. Dates are (month, day) in 2026 (or a date).

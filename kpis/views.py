@@ -93,15 +93,28 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             metric=metric.key, day__range=(period.start, period.end)
         ).exclude(dimension="")
     )
-    targets = {t.metric: t.target for t in Target.objects.filter(dimension="")}
+    all_targets = list(Target.objects.filter(metric__in=[m.key for m in METRICS]))
+    targets = {t.metric: t.target for t in all_targets if t.dimension == ""}
+    value_targets = {
+        (t.dimension, t.value): t.target
+        for t in all_targets
+        if t.metric == metric.key and t.dimension
+    }
     trend = weekly_series(
         metric, city_rows, start=period.end - timedelta(weeks=TREND_WEEKS), end=period.end
     )
     breakdowns = [
-        {"dimension": dimension, "rows": breakdown_from_rollups(metric, detail_rows, dimension=dimension,
-                                                                start=period.start, end=period.end)}
+        {
+            "dimension": dimension,
+            "targets": {
+                value: target for (dim, value), target in value_targets.items() if dim == dimension
+            },
+            "rows": breakdown_from_rollups(
+                metric, detail_rows, dimension=dimension, start=period.start, end=period.end
+            ),
+        }
         for dimension in metric.dimensions
-    ]  # fmt: skip
+    ]
     return render(
         request,
         "kpis/dashboard.html",
@@ -149,8 +162,9 @@ def export_csv(request: HttpRequest, key: str) -> HttpResponse:
             ]
         )
     for dimension in metric.dimensions:
-        for label, value in breakdown_from_rollups(metric, rows, dimension=dimension, start=period.start,
-                                                   end=period.end).items():  # fmt: skip
+        for label, value in breakdown_from_rollups(
+            metric, rows, dimension=dimension, start=period.start, end=period.end
+        ).items():
             writer.writerow(
                 [
                     metric.key,

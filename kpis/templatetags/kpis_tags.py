@@ -37,3 +37,8 @@ def bar_height(value, maximum) -> float:
 @register.filter
 def multiply(value, factor) -> float:
     return value * factor
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None

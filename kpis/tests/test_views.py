@@ -423,3 +423,14 @@ def test_rollups_are_all_the_pages_read(manager_client, client, published):
     assert cards["requests_received"]["value"] == 6
     items = {i["metric"].key: i for i in client.get("/performance/").context["items"]}
     assert items["requests_received"]["value"] == 6
+
+
+def test_targets_per_dimension_value_show_in_the_breakdown(manager_client):
+    recent_requests(3)
+    today = timezone.localdate()
+    rollup_days(start=today - timedelta(days=40), end=today)
+    code = ServiceCategory.objects.first().code
+    Target.objects.create(metric="requests_received", dimension="category", value=code, target=17)
+    page = manager_client.get("/kpis/?period=month&metric=requests_received").content.decode()
+    row = re.search(rf"<th scope=\"row\">.*?{re.escape(code)}.*?</tr>", page, re.S).group(0)
+    assert "<td>17</td>" in row

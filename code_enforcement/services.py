@@ -361,7 +361,8 @@ def request_merge(*, duplicate: ServiceRequest, original: ServiceRequest, actor)
         resolution=Resolution.DUPLICATE,
         note=f"Same problem as request {original.public_id}; follow that one.",
     )
-    ServiceRequest.objects.filter(pk=closed.pk).update(duplicate_of=original)
+    closed.duplicate_of = original
+    audit_as(closed, actor).save(update_fields=["duplicate_of", "updated_at"])
     return closed
 
 
@@ -493,8 +494,8 @@ def case_open(
             request = request_acknowledge(request=request, actor=actor)
         if request.status == RequestStatus.ACKNOWLEDGED:
             request = request_start(request=request, actor=actor, note=f"Code case {case.number}")
-        ServiceRequest.objects.filter(pk=request.pk).update(case=case)
         request.case = case
+        audit_as(request, actor).save(update_fields=["case", "updated_at"])
         _event(request, "case_opened", actor=actor, text=case.number)
         _tell_reporter(request, "case_opened", case=case)
     return case
@@ -535,9 +536,11 @@ def case_record_violation(
             case.address, exclude_pk=case.pk
         )
         audit_as(case, actor).save()
-        CaseInspection.objects.filter(
-            case=case, completed_at__isnull=True, kind=InspectionKind.INITIAL
-        ).update(result=InspectionResult.VIOLATION, completed_at=timezone.now())
+        _complete_inspections(
+            case.inspections.filter(completed_at__isnull=True, kind=InspectionKind.INITIAL),
+            actor=actor,
+            result=InspectionResult.VIOLATION,
+        )
     elif case.status != CaseStatus.VIOLATION_CONFIRMED:
         raise ValidationError("Violations are recorded at the inspection, before the notice.")
     if not actor.has_perm("code_enforcement.manage_case"):
@@ -554,12 +557,24 @@ def case_record_violation(
     return violation
 
 
+def _complete_inspections(inspections, *, actor, result: str, notes: str = "") -> None:
+    # Saved one by one (not QuerySet.update) so the audit history records each result.
+    for inspection in inspections:
+        inspection.result, inspection.completed_at = result, timezone.now()
+        if notes:
+            inspection.notes = notes
+        audit_as(inspection, actor).save()
+
+
 @transaction.atomic
 def case_no_violation(*, case: CodeCase, actor, notes: str = "") -> CodeCase:
     case = _case_move(case, CaseStatus.NO_VIOLATION, actor=actor, text=notes)
     audit_as(case, actor).save()
-    CaseInspection.objects.filter(case=case, completed_at__isnull=True).update(
-        result=InspectionResult.NO_VIOLATION, notes=notes, completed_at=timezone.now()
+    _complete_inspections(
+        case.inspections.filter(completed_at__isnull=True),
+        actor=actor,
+        result=InspectionResult.NO_VIOLATION,
+        notes=notes,
     )
     for request in case.requests.exclude(status=RequestStatus.CLOSED):
         request_close(request=request, actor=actor, resolution=Resolution.NO_VIOLATION, note=notes)
@@ -589,7 +604,9 @@ def case_record_reinspection(
     ).last()
     if complied:
         case = _case_move(case, CaseStatus.COMPLIED, actor=actor, text=notes)
-        case.violations.filter(corrected_at__isnull=True).update(corrected_at=timezone.now())
+        for violation in case.violations.filter(corrected_at__isnull=True):
+            violation.corrected_at = timezone.now()
+            audit_as(violation, actor).save(update_fields=["corrected_at"])
         result = InspectionResult.COMPLIED
     else:
         if not fine or fine <= 0:

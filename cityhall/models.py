@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -10,6 +11,16 @@ from .constants import Language
 from .geo import GeoJSONError, bbox_of, polygon_contains, validate_boundary
 
 SYSTEM_USERNAME = "system"
+
+
+class Bilingual:
+    """A model with `<field>_en` and `<field>_es`: `obj.t("name")` picks by the active language,
+    falling back to English where the Spanish is empty."""
+
+    def t(self, field: str, language: str | None = None) -> str:
+        spanish = getattr(self, f"{field}_es", "")
+        wants_spanish = (language or get_language() or "en").startswith("es")
+        return spanish if wants_spanish and spanish else getattr(self, f"{field}_en")
 
 
 class CityUserManager(UserManager):

@@ -7,11 +7,11 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cityhall.constants import Language
+from cityhall.models import Bilingual
 
 from .constants import (
     CaseStatus,
@@ -23,16 +23,6 @@ from .constants import (
     Severity,
     Source,
 )
-
-
-class Bilingual:
-    def t(self, field: str, language: str | None = None) -> str:
-        spanish = getattr(self, f"{field}_es", "")
-        return (
-            spanish
-            if (language or get_language() or "en").startswith("es") and spanish
-            else getattr(self, f"{field}_en")
-        )
 
 
 class Department(models.Model):

@@ -8,9 +8,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from cityhall.models import Bilingual
 
 from .constants import (
     EventKind,
@@ -21,18 +22,6 @@ from .constants import (
     QuestionKind,
     Status,
 )
-
-
-def _es(language: str | None = None) -> bool:
-    return (language or get_language() or "en").startswith("es")
-
-
-class Bilingual:
-    """`obj.t("name")` picks name_es or name_en by the active language."""
-
-    def t(self, field: str, language: str | None = None) -> str:
-        spanish = getattr(self, f"{field}_es", "")
-        return spanish if _es(language) and spanish else getattr(self, f"{field}_en")
 
 
 class InspectionType(Bilingual, models.Model):

@@ -10,7 +10,8 @@ from alerts.constants import DeliveryStatus
 from alerts.delivery import delivery_send
 from alerts.models import Alert, Delivery, Subscription, Topic
 from cityhall.roles import Role
-from tests.personas import PASSWORD, give_totp_device, make_staff, totp_code
+from tests.browser.console import console_sign_in
+from tests.personas import PASSWORD, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,17 +65,7 @@ def test_resident_subscribes_in_spanish_without_an_account(page, a11y, live_serv
 
 def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics):
     officer = make_staff(Role.COMMUNICATIONS_OFFICER, "carmen@riverbend.example")
-    device = give_totp_device(officer)
-    page.goto(f"{live_server.url}/console/alerts/alert/add/")
-    a11y(page)
-    page.get_by_label("Email address").fill(officer.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    a11y(page)
-    page.get_by_label("Code").fill(totp_code(device))
-    page.get_by_role("button", name="Verify and continue").click()
-    page.wait_for_url(re.compile("/console/alerts/alert/add/"))
-    a11y(page)
+    console_sign_in(page, a11y, live_server, officer, "/console/alerts/alert/add/")
 
     page.get_by_label("Headline (English)").fill("Heat warning this weekend")
     page.get_by_label("Description (English)").fill("Temperatures up to 108°F on Saturday.")

@@ -20,7 +20,8 @@ from code_enforcement.models import (
     ServiceRequest,
     ViolationType,
 )
-from tests.personas import PASSWORD, give_totp_device, make_staff, totp_code
+from tests.browser.console import new_staff_page
+from tests.personas import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,26 +58,6 @@ def city(db):
         correction_en="Cut the weeds.",
         correction_es="Corte la maleza.",
     )
-
-
-def staff_page(browser, a11y, live_server, user, path):
-    device = give_totp_device(user)
-    page = browser.new_context().new_page()
-    page.on(
-        "framenavigated",
-        lambda f: a11y.visited.append(f.url.split("#")[0]) if f == page.main_frame else None,
-    )
-    page.goto(f"{live_server.url}{path}")
-    a11y(page)
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    a11y(page)
-    page.get_by_label("Code").fill(totp_code(device))
-    page.get_by_role("button", name="Verify and continue").click()
-    page.wait_for_url(re.compile(re.escape(path)))
-    a11y(page)
-    return page
 
 
 def test_report_triage_case_notice_reinspection_closed(
@@ -119,7 +100,7 @@ def test_report_triage_case_notice_reinspection_closed(
     assert request.photos.count() == 1 and request.reporter is None
 
     supervisor = make_staff(Role.CODE_SUPERVISOR, "sam@riverbend.example")
-    staff = staff_page(
+    staff = new_staff_page(
         browser,
         a11y,
         live_server,
@@ -134,7 +115,7 @@ def test_report_triage_case_notice_reinspection_closed(
 
     inspector = make_staff(Role.CODE_INSPECTOR, "isabel@riverbend.example")
     CodeCase.objects.filter(pk=case.pk).update(inspector=inspector)
-    field = staff_page(
+    field = new_staff_page(
         browser,
         a11y,
         live_server,

@@ -11,7 +11,8 @@ from cityhall.roles import Role
 from code_enforcement.models import Department, ServiceCategory, ServiceRequest
 from kpis.models import PerformanceSettings
 from kpis.rollups import rollup_days
-from tests.personas import PASSWORD, give_totp_device, make_staff, totp_code
+from tests.browser.console import console_sign_in
+from tests.personas import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,17 +50,7 @@ def history(db):
 
 def test_manager_changes_period_drills_down_and_exports(page, a11y, live_server, history):
     manager = make_staff(Role.MANAGER, "morgan@riverbend.example")
-    device = give_totp_device(manager)
-    page.goto(f"{live_server.url}/kpis/")
-    a11y(page)
-    page.get_by_label("Email address").fill(manager.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    a11y(page)
-    page.get_by_label("Code").fill(totp_code(device))
-    page.get_by_role("button", name="Verify and continue").click()
-    page.wait_for_url(re.compile("/kpis/$"))
-    a11y(page)
+    console_sign_in(page, a11y, live_server, manager, "/kpis/")
     expect(page.get_by_role("heading", level=1)).to_have_text("City performance dashboard")
 
     page.get_by_label("Period").select_option("quarter")

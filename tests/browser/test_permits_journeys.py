@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from cityhall.roles import Role
 from permits.constants import FeeKind, Status
 from permits.models import Application, DocumentRequirement, PermitType
-from tests.personas import PASSWORD, give_totp_device, make_resident, make_staff, totp_code
+from tests.browser.console import new_staff_page, track
+from tests.personas import PASSWORD, make_resident, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,33 +97,15 @@ def fence(db):
     return permit_type
 
 
-def staff_sign_in(page, a11y, live_server, user, device, next_path):
-    page.goto(f"{live_server.url}{next_path}")
-    a11y(page)
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    a11y(page)
-    page.get_by_label("Code").fill(totp_code(device))
-    page.get_by_role("button", name="Verify and continue").click()
-    page.wait_for_url(re.compile(re.escape(next_path)))
-    a11y(page)
-
-
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_apply_review_approve_issue(browser, a11y, live_server, fence, language):
     w = WORDS[language]
     resident = make_resident(f"ana-{language}@example.com", language=language, first_name="Ana")
     reviewer = make_staff(Role.PLAN_REVIEWER, f"reviewer-{language}@riverbend.example")
     technician = make_staff(Role.PERMIT_TECHNICIAN, f"tech-{language}@riverbend.example")
-    reviewer_device, technician_device = give_totp_device(reviewer), give_totp_device(technician)
 
-    context = browser.new_context()
-    page = context.new_page()
-    page.on(
-        "framenavigated",
-        lambda f: a11y.visited.append(f.url.split("#")[0]) if f == page.main_frame else None,
-    )
+    page = browser.new_context().new_page()
+    track(page, a11y)
 
     page.goto(f"{live_server.url}{w['prefix']}/accounts/login/")
     a11y(page)
@@ -176,13 +159,8 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     assert application.fee_total == Decimal("120.00")
 
     # A plan reviewer accepts it and asks for more information.
-    staff_page = browser.new_context().new_page()
-    staff_page.on(
-        "framenavigated",
-        lambda f: a11y.visited.append(f.url.split("#")[0]) if f == staff_page.main_frame else None,
-    )
     change = f"/console/permits/application/{application.pk}/change/"
-    staff_sign_in(staff_page, a11y, live_server, reviewer, reviewer_device, change)
+    staff_page = new_staff_page(browser, a11y, live_server, reviewer, change)
     staff_page.get_by_role("button", name="Accept for review").click()
     a11y(staff_page)
     staff_page.get_by_label("What the applicant must provide").fill(
@@ -213,12 +191,7 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     )
     staff_page.get_by_role("button", name="Approve").click()
     a11y(staff_page)
-    tech_page = browser.new_context().new_page()
-    tech_page.on(
-        "framenavigated",
-        lambda f: a11y.visited.append(f.url.split("#")[0]) if f == tech_page.main_frame else None,
-    )
-    staff_sign_in(tech_page, a11y, live_server, technician, technician_device, change)
+    tech_page = new_staff_page(browser, a11y, live_server, technician, change)
     tech_page.get_by_role("button", name="Record payment").click()
     a11y(tech_page)
     tech_page.get_by_role("button", name="Issue").click()

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,9 +59,10 @@ class SmsError(Exception):
         self.retryable = retryable
 
 
-class SmsBackend:
-    def send(self, *, to: str, body: str) -> str:  # pragma: no cover - interface
-        raise NotImplementedError
+class SmsBackend(ABC):
+    @abstractmethod
+    def send(self, *, to: str, body: str) -> str:
+        """Send one text; return the provider's message id or raise SmsError."""
 
 
 class FileSmsBackend(SmsBackend):

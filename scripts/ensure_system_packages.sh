@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the few Debian packages the suite needs when they are missing:
-#   chromium -> the browser Playwright drives (never `playwright install`)
+#   chromium -> the browser Playwright drives (Playwright never downloads a browser of its own here)
 #   gettext  -> msgfmt/xgettext for the Spanish catalog
 set -euo pipefail
 need=()

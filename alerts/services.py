@@ -265,6 +265,7 @@ def subscription_start(
             language=language,
             template="subscription_confirm",
             context={"token": confirm_email_token(subscription.pk), "subscription": subscription},
+            subscription=subscription,  # so the email carries an unsubscribe link too
         )
     else:
         notify_address(
@@ -447,11 +448,18 @@ def notify(
 
 @transaction.atomic
 def notify_address(
-    *, language: str, template: str, context: dict, email: str = "", phone: str = ""
+    *,
+    language: str,
+    template: str,
+    context: dict,
+    email: str = "",
+    phone: str = "",
+    subscription=None,
 ) -> Notification:
     """Send to an address that has no account (e.g. confirming a subscription)."""
     rendered = render_notification(template, context, language=language)
     notification = Notification.objects.create(
+        subscription=subscription,
         template=template,
         language=language,
         subject=rendered.subject,

@@ -509,3 +509,27 @@ def test_notify_writes_to_a_spanish_resident_in_spanish(bob, mailoutbox):
     assert mailoutbox[0].to == [bob.email]
     assert mailoutbox[0].subject == notification.subject
     assert timezone.now() >= notification.deliveries.get(channel=Channel.PORTAL).sent_at
+
+
+def test_the_confirmation_email_also_carries_one_click_unsubscribe(client):
+    from alerts.delivery import delivery_send
+    from alerts.models import Delivery
+
+    topic = make_topic("weather")
+    client.post(
+        "/alerts/subscribe/",
+        {
+            "how": "email",
+            "email": "pat@example.com",
+            "language": "en",
+            "topics": [topic.pk],
+            "area": "city",
+        },
+    )
+    for delivery in Delivery.objects.filter(status="pending"):
+        delivery_send(delivery_id=delivery.pk)
+    from django.core import mail
+
+    message = mail.outbox[-1]
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/alerts/unsubscribe/" in message.extra_headers["List-Unsubscribe"]

@@ -6,6 +6,8 @@ at its time, a published one expires at its time.
 
 from __future__ import annotations
 
+from cityhall.workflow import TransitionNotAllowed as BaseTransitionNotAllowed
+
 from .constants import AlertStatus as S
 
 PUBLISH = "alerts.publish_alert"
@@ -23,7 +25,7 @@ ALLOWED_TRANSITIONS: dict[tuple[str, str], str | None] = {
 }
 
 
-class TransitionNotAllowed(Exception):
+class TransitionNotAllowed(BaseTransitionNotAllowed):
     pass
 
 

@@ -29,3 +29,50 @@ class ConsoleSite(OTPAdminSite):
         context = super().each_context(request)
         context["enrol_url"] = reverse("admin:otp_enrol")
         return context
+
+
+class WorkflowActions:
+    """Console buttons for a workflow: each posts to `<pk>/act/<action>/`.
+
+    The model admin implements `perform_action(request, obj, action)`, which calls a service
+    and may return a URL to go to; refusals and validation errors become messages, and the
+    page comes back. `action_permission(action)` names the permission an action needs.
+    """
+
+    def get_urls(self):
+        from django.urls import path
+
+        name = f"{self.opts.app_label}_{self.opts.model_name}_act"
+        return [
+            path("<int:pk>/act/<str:action>/", self.admin_site.admin_view(self.act_view), name=name),
+            *super().get_urls(),
+        ]
+
+    def action_permission(self, action: str) -> str | None:
+        return None
+
+    def act_view(self, request, pk, action):
+        from django.contrib import messages
+        from django.core.exceptions import PermissionDenied, ValidationError
+        from django.http import HttpResponseRedirect
+        from django.shortcuts import get_object_or_404
+        from django.urls import reverse
+
+        from .workflow import TransitionNotAllowed
+
+        if request.method != "POST":
+            raise PermissionDenied
+        obj = get_object_or_404(self.model, pk=pk)
+        needed = self.action_permission(action)
+        if needed and not request.user.has_perm(needed):
+            raise PermissionDenied
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
+        try:
+            target = self.perform_action(request, obj, action)
+        except (TransitionNotAllowed, ValidationError) as error:
+            for message in getattr(error, "messages", [str(error)]):
+                messages.error(request, message)
+            return HttpResponseRedirect(change_url)
+        if not (isinstance(target, str) and target):
+            messages.success(request, "Done.")
+        return HttpResponseRedirect(target if isinstance(target, str) and target else change_url)

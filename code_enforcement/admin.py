@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from cityhall.console import WorkflowActions
 from cityhall.models import User
 
 from . import services
@@ -132,7 +133,7 @@ class TriageFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(SimpleHistoryAdmin):
+class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
     change_form_template = "admin/code_enforcement/servicerequest/change_form.html"
     list_display = [
         "public_id",
@@ -290,66 +291,44 @@ class ServiceRequestAdmin(SimpleHistoryAdmin):
         extra_context = {**(extra_context or {}), "resolutions": Resolution.choices}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/act/<str:action>/",
-                self.admin_site.admin_view(self.act_view),
-                name="code_enforcement_servicerequest_act",
-            ),
-            *super().get_urls(),
-        ]
-
-    def act_view(self, request, pk, action):
-        if request.method != "POST":
-            raise PermissionDenied
-        obj = get_object_or_404(ServiceRequest, pk=pk)
-        post, user = request.POST, request.user
+    def action_permission(self, action):
         needed = {"photo": "code_enforcement.hide_photo", "case": "code_enforcement.manage_case"}
-        if not user.has_perm(needed.get(action, "code_enforcement.triage_request")):
-            raise PermissionDenied
-        try:
-            if action == "acknowledge":
-                services.request_acknowledge(request=obj, actor=user, note=post.get("note", ""))
-            elif action == "start":
-                services.request_start(request=obj, actor=user, note=post.get("note", ""))
-            elif action == "close":
-                services.request_close(
-                    request=obj,
-                    actor=user,
-                    resolution=post.get("resolution", ""),
-                    note=post.get("note", ""),
-                )
-            elif action == "merge":
-                original = ServiceRequest.objects.filter(
-                    public_id=post.get("original", "").strip().upper()
-                ).first()
-                if original is None:
-                    raise ValidationError("No request has that number.")
-                services.request_merge(duplicate=obj, original=original, actor=user)
-            elif action == "photo":
-                photo = get_object_or_404(obj.photos, pk=post.get("photo"))
-                services.photo_set_hidden(photo=photo, actor=user, hidden=post.get("hidden") == "1")
-            elif action == "case":
-                case = services.case_open(requests=[obj], actor=user)
-                messages.success(request, f"Case {case.number} opened.")
-                return HttpResponseRedirect(
-                    reverse("admin:code_enforcement_codecase_change", args=[case.pk])
-                )
-            else:
-                raise PermissionDenied
-        except (TransitionNotAllowed, ValidationError) as error:
-            for message in getattr(error, "messages", [str(error)]):
-                messages.error(request, message)
+        return needed.get(action, "code_enforcement.triage_request")
+
+    def perform_action(self, request, obj, action):
+        post, user = request.POST, request.user
+        if action == "acknowledge":
+            services.request_acknowledge(request=obj, actor=user, note=post.get("note", ""))
+        elif action == "start":
+            services.request_start(request=obj, actor=user, note=post.get("note", ""))
+        elif action == "close":
+            services.request_close(
+                request=obj,
+                actor=user,
+                resolution=post.get("resolution", ""),
+                note=post.get("note", ""),
+            )
+        elif action == "merge":
+            original = ServiceRequest.objects.filter(
+                public_id=post.get("original", "").strip().upper()
+            ).first()
+            if original is None:
+                raise ValidationError("No request has that number.")
+            services.request_merge(duplicate=obj, original=original, actor=user)
+        elif action == "photo":
+            photo = get_object_or_404(obj.photos, pk=post.get("photo"))
+            services.photo_set_hidden(photo=photo, actor=user, hidden=post.get("hidden") == "1")
+        elif action == "case":
+            case = services.case_open(requests=[obj], actor=user)
+            messages.success(request, f"Case {case.number} opened.")
+            return reverse("admin:code_enforcement_codecase_change", args=[case.pk])
         else:
-            messages.success(request, "Done.")
-        return HttpResponseRedirect(
-            reverse("admin:code_enforcement_servicerequest_change", args=[pk])
-        )
+            raise PermissionDenied
+        return None
 
 
 @admin.register(CodeCase)
-class CodeCaseAdmin(SimpleHistoryAdmin):
+class CodeCaseAdmin(WorkflowActions, SimpleHistoryAdmin):
     change_form_template = "admin/code_enforcement/codecase/change_form.html"
     list_display = [
         "number",
@@ -432,11 +411,6 @@ class CodeCaseAdmin(SimpleHistoryAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:pk>/act/<str:action>/",
-                self.admin_site.admin_view(self.act_view),
-                name="code_enforcement_codecase_act",
-            ),
-            path(
                 "notice/<int:notice_id>/",
                 self.admin_site.admin_view(self.notice_view),
                 name="code_enforcement_notice",
@@ -460,59 +434,49 @@ class CodeCaseAdmin(SimpleHistoryAdmin):
                 },
             )
 
-    def act_view(self, request, pk, action):
-        if request.method != "POST":
-            raise PermissionDenied
-        case = get_object_or_404(CodeCase, pk=pk)
+    def action_permission(self, action):
+        return "code_enforcement.manage_case"
+
+    def perform_action(self, request, case, action):
         post, user = request.POST, request.user
-        if not user.has_perm("code_enforcement.manage_case"):
-            raise PermissionDenied
-        try:
-            if action == "schedule":
-                inspector = User.objects.filter(
-                    pk=post.get("inspector") or None, is_staff=True
-                ).first()
-                services.case_schedule_inspection(
-                    case=case,
-                    actor=user,
-                    when=date.fromisoformat(post.get("date", "")),
-                    inspector=inspector,
-                )
-            elif action == "violation":
-                services.case_record_violation(
-                    case=case,
-                    actor=user,
-                    violation_type=get_object_or_404(ViolationType, pk=post.get("violation_type")),
-                    description=post.get("description", ""),
-                    severity=post.get("severity", Severity.MEDIUM),
-                )
-            elif action == "no_violation":
-                services.case_no_violation(case=case, actor=user, notes=post.get("notes", ""))
-            elif action == "notice":
-                notice = services.case_issue_notice(
-                    case=case, actor=user, language=post.get("language", "en")
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:code_enforcement_notice", args=[notice.pk])
-                )
-            elif action == "reinspection":
-                complied = post.get("result") == "complied"
-                fine = None if complied else _decimal(post.get("fine"))
-                services.case_record_reinspection(
-                    case=case, actor=user, complied=complied, notes=post.get("notes", ""), fine=fine
-                )
-            elif action == "close":
-                services.case_close(case=case, actor=user, notes=post.get("notes", ""))
-            else:
-                raise PermissionDenied
-        except ValueError:
-            messages.error(request, "Enter the date as YYYY-MM-DD.")
-        except (TransitionNotAllowed, ValidationError) as error:
-            for message in getattr(error, "messages", [str(error)]):
-                messages.error(request, message)
+        if action == "schedule":
+            inspector = User.objects.filter(pk=post.get("inspector") or None, is_staff=True).first()
+            services.case_schedule_inspection(
+                case=case, actor=user, when=_iso_date(post.get("date")), inspector=inspector
+            )
+        elif action == "violation":
+            services.case_record_violation(
+                case=case,
+                actor=user,
+                violation_type=get_object_or_404(ViolationType, pk=post.get("violation_type")),
+                description=post.get("description", ""),
+                severity=post.get("severity", Severity.MEDIUM),
+            )
+        elif action == "no_violation":
+            services.case_no_violation(case=case, actor=user, notes=post.get("notes", ""))
+        elif action == "notice":
+            notice = services.case_issue_notice(
+                case=case, actor=user, language=post.get("language", "en")
+            )
+            return reverse("admin:code_enforcement_notice", args=[notice.pk])
+        elif action == "reinspection":
+            complied = post.get("result") == "complied"
+            fine = None if complied else _decimal(post.get("fine"))
+            services.case_record_reinspection(
+                case=case, actor=user, complied=complied, notes=post.get("notes", ""), fine=fine
+            )
+        elif action == "close":
+            services.case_close(case=case, actor=user, notes=post.get("notes", ""))
         else:
-            messages.success(request, "Done.")
-        return HttpResponseRedirect(reverse("admin:code_enforcement_codecase_change", args=[pk]))
+            raise PermissionDenied
+        return None
+
+
+def _iso_date(raw) -> date:
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        raise ValidationError("Enter the date as YYYY-MM-DD.") from None
 
 
 def _decimal(raw) -> Decimal | None:

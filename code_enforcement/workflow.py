@@ -6,6 +6,8 @@ person who reported (reopening within the window).
 
 from __future__ import annotations
 
+from cityhall.workflow import TransitionNotAllowed as BaseTransitionNotAllowed
+
 from .constants import CaseStatus as C
 from .constants import RequestStatus as R
 
@@ -36,7 +38,7 @@ CASE_TRANSITIONS: dict[tuple[str, str], str | None] = {
 }
 
 
-class TransitionNotAllowed(Exception):
+class TransitionNotAllowed(BaseTransitionNotAllowed):
     pass
 
 

@@ -8,14 +8,12 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from cityhall.console import WorkflowActions
 from cityhall.models import User
 
 from . import services
@@ -28,7 +26,7 @@ from .models import (
     PermitType,
     Question,
 )
-from .workflow import TransitionNotAllowed, staff_moves
+from .workflow import staff_moves
 
 
 class DocumentRequirementInline(admin.TabularInline):
@@ -88,7 +86,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Application)
-class ApplicationAdmin(SimpleHistoryAdmin):
+class ApplicationAdmin(WorkflowActions, SimpleHistoryAdmin):
     change_form_template = "admin/permits/application/change_form.html"
     list_display = [
         "number",
@@ -236,20 +234,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             extra_context["payment_methods"] = PaymentMethod.choices
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/act/<str:action>/",
-                self.admin_site.admin_view(self.act_view),
-                name="permits_application_act",
-            ),
-            *super().get_urls(),
-        ]
-
-    def act_view(self, request, pk, action):
-        if request.method != "POST":
-            raise PermissionDenied
-        application = get_object_or_404(Application, pk=pk)
+    def perform_action(self, request, application, action):
         post = request.POST
         actions = {
             "in_review": lambda: services.application_accept(
@@ -289,14 +274,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         }
         if action not in actions:
             raise PermissionDenied
-        try:
-            actions[action]()
-        except (TransitionNotAllowed, ValidationError) as error:
-            for message in getattr(error, "messages", [str(error)]):
-                messages.error(request, message)
-        else:
-            messages.success(request, "Done.")
-        return HttpResponseRedirect(reverse("admin:permits_application_change", args=[pk]))
+        actions[action]()
 
 
 def _amount(raw) -> Decimal:
@@ -307,7 +285,7 @@ def _amount(raw) -> Decimal:
 
 
 @admin.register(Inspection)
-class InspectionAdmin(SimpleHistoryAdmin):
+class InspectionAdmin(WorkflowActions, SimpleHistoryAdmin):
     change_form_template = "admin/permits/inspection/change_form.html"
     list_display = [
         "application",
@@ -354,44 +332,24 @@ class InspectionAdmin(SimpleHistoryAdmin):
         extra_context["can_inspect"] = request.user.has_perm("permits.inspect")
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/act/<str:action>/",
-                self.admin_site.admin_view(self.act_view),
-                name="permits_inspection_act",
-            ),
-            *super().get_urls(),
-        ]
-
-    def act_view(self, request, pk, action):
-        if request.method != "POST":
-            raise PermissionDenied
-        inspection = get_object_or_404(Inspection, pk=pk)
-        try:
-            if action == "schedule":
-                when = date.fromisoformat(request.POST.get("date", ""))
-                inspector = User.objects.filter(
-                    pk=request.POST.get("inspector") or None, is_staff=True
-                ).first()
-                services.inspection_schedule(
-                    inspection=inspection, actor=request.user, when=when, inspector=inspector
-                )
-            elif action == "record":
-                services.inspection_record(
-                    inspection=inspection,
-                    actor=request.user,
-                    result=request.POST.get("result", ""),
-                    notes=request.POST.get("notes", ""),
-                    corrections=request.POST.get("corrections", ""),
-                )
-            else:
-                raise PermissionDenied
-        except ValueError:
-            messages.error(request, "Enter the date as YYYY-MM-DD.")
-        except (TransitionNotAllowed, ValidationError) as error:
-            for message in getattr(error, "messages", [str(error)]):
-                messages.error(request, message)
+    def perform_action(self, request, inspection, action):
+        post = request.POST
+        if action == "schedule":
+            try:
+                when = date.fromisoformat(post.get("date", ""))
+            except ValueError:
+                raise ValidationError("Enter the date as YYYY-MM-DD.") from None
+            inspector = User.objects.filter(pk=post.get("inspector") or None, is_staff=True).first()
+            services.inspection_schedule(
+                inspection=inspection, actor=request.user, when=when, inspector=inspector
+            )
+        elif action == "record":
+            services.inspection_record(
+                inspection=inspection,
+                actor=request.user,
+                result=post.get("result", ""),
+                notes=post.get("notes", ""),
+                corrections=post.get("corrections", ""),
+            )
         else:
-            messages.success(request, "Done.")
-        return HttpResponseRedirect(reverse("admin:permits_inspection_change", args=[pk]))
+            raise PermissionDenied

@@ -7,6 +7,8 @@ last inspection passing).
 
 from __future__ import annotations
 
+from cityhall.workflow import TransitionNotAllowed as BaseTransitionNotAllowed
+
 from .constants import Status as S
 
 APPLICANT = "applicant"
@@ -33,7 +35,7 @@ ALLOWED_TRANSITIONS: dict[tuple[str, str], str | None] = {
 }
 
 
-class TransitionNotAllowed(Exception):
+class TransitionNotAllowed(BaseTransitionNotAllowed):
     pass
 
 

@@ -44,7 +44,9 @@ class WorkflowActions:
 
         name = f"{self.opts.app_label}_{self.opts.model_name}_act"
         return [
-            path("<int:pk>/act/<str:action>/", self.admin_site.admin_view(self.act_view), name=name),
+            path(
+                "<int:pk>/act/<str:action>/", self.admin_site.admin_view(self.act_view), name=name
+            ),
             *super().get_urls(),
         ]
 
@@ -66,7 +68,9 @@ class WorkflowActions:
         needed = self.action_permission(action)
         if needed and not request.user.has_perm(needed):
             raise PermissionDenied
-        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
+        change_url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk]
+        )
         try:
             target = self.perform_action(request, obj, action)
         except (TransitionNotAllowed, ValidationError) as error:

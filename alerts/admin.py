@@ -5,22 +5,23 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+
+from cityhall.console import WorkflowActions
 
 from . import delivery, services
 from .constants import AlertStatus
 from .models import Alert, Delivery, Notification, Subscription, Topic
 from .rendering import render_notification
 from .sms import sms_length
-from .workflow import TransitionNotAllowed, allowed_targets
+from .workflow import ALERTS
 
 
 @admin.register(Topic)
@@ -66,7 +67,8 @@ class AlertForm(forms.ModelForm):
 
 
 @admin.register(Alert)
-class AlertAdmin(SimpleHistoryAdmin):
+class AlertAdmin(WorkflowActions, SimpleHistoryAdmin):
+    workflow = ALERTS
     form = AlertForm
     change_form_template = "admin/alerts/alert/change_form.html"
     list_display = [
@@ -189,20 +191,14 @@ class AlertAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         return HttpResponse(self._progress_html(get_object_or_404(Alert, pk=pk)))
 
-    # --- Workflow buttons -----------------------------------------------------------------
+    # --- Workflow buttons (from the table in workflow.py) -----------------------------------
     def get_urls(self):
-        views = {
-            "publish": self.publish_view,
-            "schedule": self.schedule_view,
-            "unschedule": self.unschedule_view,
-            "cancel": self.cancel_view,
-            "update": self.update_view,
-            "retry": self.retry_view,
-            "progress": self.progress_view,
-        }
         own = [
-            path(f"<int:pk>/{name}/", self.admin_site.admin_view(view), name=f"alerts_alert_{name}")
-            for name, view in views.items()
+            path(
+                "<int:pk>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="alerts_alert_progress",
+            )
         ]
         return own + super().get_urls()
 
@@ -210,93 +206,29 @@ class AlertAdmin(SimpleHistoryAdmin):
         obj = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if obj is not None:
-            extra_context["workflow_targets"] = allowed_targets(
-                current=obj.status, actor=request.user
-            )
-            extra_context["can_publish"] = request.user.has_perm("alerts.publish_alert")
             extra_context["publish_problems"] = (
                 services.alert_publish_problems(obj) if obj.status == AlertStatus.DRAFT else []
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def _act(self, request: HttpRequest, pk: int, action) -> HttpResponseRedirect:
-        if request.method != "POST":
-            raise PermissionDenied
-        alert = get_object_or_404(Alert, pk=pk)
-        try:
-            result = action(alert)
-        except TransitionNotAllowed as error:
-            messages.error(request, str(error))
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            if isinstance(result, Alert) and result.pk != alert.pk:
-                return HttpResponseRedirect(reverse("admin:alerts_alert_change", args=[result.pk]))
-        return HttpResponseRedirect(reverse("admin:alerts_alert_change", args=[pk]))
-
-    def publish_view(self, request, pk):
-        def action(alert):
-            published = services.alert_publish(alert=alert, actor=request.user)
+    def action_done(self, request, alert, move, result):
+        if move.name == "publish":
             messages.success(request, "Published. Deliveries are going out; progress is below.")
-            return published
-
-        return self._act(request, pk, action)
-
-    def schedule_view(self, request, pk):
-        def action(alert):
-            raw = request.POST.get("publish_at", "")
-            when = parse_datetime(raw) if raw else None
-            if when is None:
-                raise ValidationError("Enter the date and time to publish, like 2026-12-01 08:00.")
-            if timezone.is_naive(when):
-                when = timezone.make_aware(when)
-            scheduled = services.alert_schedule(alert=alert, actor=request.user, publish_at=when)
-            messages.success(request, f"Scheduled for {timezone.localtime(when):%Y-%m-%d %H:%M}.")
-            return scheduled
-
-        return self._act(request, pk, action)
-
-    def unschedule_view(self, request, pk):
-        return self._act(
-            request, pk, lambda alert: services.alert_unschedule(alert=alert, actor=request.user)
-        )
-
-    def cancel_view(self, request, pk):
-        def action(alert):
-            result = services.alert_cancel(
-                alert=alert,
-                actor=request.user,
-                reason_en=request.POST.get("reason_en", "").strip(),
-                reason_es=request.POST.get("reason_es", "").strip(),
-            )
+        elif move.name == "schedule":
             messages.success(
-                request,
-                "Cancelled." + (" A cancellation was sent." if result.pk != alert.pk else ""),
+                request, f"Scheduled for {timezone.localtime(result.publish_at):%Y-%m-%d %H:%M}."
             )
-            return alert
-
-        return self._act(request, pk, action)
-
-    def update_view(self, request, pk):
-        def action(alert):
-            if not request.user.has_perm("alerts.add_alert"):
-                raise TransitionNotAllowed("You do not have permission to create alerts.")
-            update = services.alert_prepare_update(alert=alert, actor=request.user)
+        elif move.name in ("cancel", "discard"):
+            sent = result.pk != alert.pk
+            messages.success(request, "Cancelled." + (" A cancellation was sent." if sent else ""))
+        elif move.name == "update":
             messages.success(request, "A draft update was created. Edit it, then publish it.")
-            return update
-
-        return self._act(request, pk, action)
-
-    def retry_view(self, request, pk):
-        def action(alert):
-            if not request.user.has_perm("alerts.publish_alert"):
-                raise TransitionNotAllowed("You do not have permission to resend alerts.")
-            count = delivery.deliveries_retry_failed(alert=alert)
-            messages.success(request, f"{count} failed deliveries will be tried again.")
-            return alert
-
-        return self._act(request, pk, action)
+            return reverse("admin:alerts_alert_change", args=[result.pk])
+        elif move.name == "retry":
+            messages.success(request, f"{result} failed deliveries will be tried again.")
+        else:
+            return None
+        return reverse("admin:alerts_alert_change", args=[alert.pk])
 
 
 class ConfirmedFilter(admin.SimpleListFilter):

@@ -1,4 +1,6 @@
-"""The delivery engine: fan an alert out to its subscribers, send each delivery once, retry.
+"""The notification hub and its delivery engine: `notify()` records a message and one delivery
+per channel, fan-out does the same for an alert's subscribers; each delivery is sent once, and
+retried. Everything that enqueues delivery work lives here (tasks are called by name).
 
 Work lives in PostgreSQL first. Fan-out writes one Notification per subscriber and one
 Delivery per channel, protected by unique constraints, so running it again adds nothing.
@@ -18,7 +20,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.urls import reverse
+from django.urls import reverse, translate_url
 from django.utils import timezone
 from django.utils.translation import override
 
@@ -118,8 +120,6 @@ def _fan_out_batch(alert: Alert, subscriber_ids: list[int], rendered_by_language
         notification__subscription_id__in=subscriber_ids,
         status=DeliveryStatus.PENDING,
     ).values_list("pk", "channel")
-    from .tasks import enqueue_send
-
     for delivery_id, channel in pending:
         enqueue_send(delivery_id, channel)
     return len(new_notifications)
@@ -258,8 +258,6 @@ def deliveries_sweep(*, now=None) -> dict[str, int]:
     pending: the provider may or may not have taken them, and a rare duplicate is better than a
     missed emergency alert.
     """
-    from .tasks import enqueue_send, fan_out_alert
-
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.DELIVERY_SWEEP_AFTER_SECONDS)
     lost_claims = list(
@@ -293,15 +291,13 @@ def deliveries_sweep(*, now=None) -> dict[str, int]:
         ).values_list("pk", flat=True)
     )
     for alert_id in unfinished:
-        fan_out_alert.delay(alert_id)
+        enqueue_fan_out(alert_id, on_commit=False)
     return {"reclaimed": len(lost_claims), "requeued": len(due), "fan_outs": len(unfinished)}
 
 
 @transaction.atomic
 def deliveries_retry_failed(*, alert: Alert) -> int:
     """The console's "retry failed": failed deliveries of this alert get another round."""
-    from .tasks import enqueue_send
-
     failed = Delivery.objects.select_for_update().filter(
         notification__alert=alert, status=DeliveryStatus.FAILED
     )
@@ -329,3 +325,120 @@ def delivery_progress(*, alert: Alert) -> dict[str, dict[str, int]]:
     for row in rows:
         progress.setdefault(row["channel"], {})[row["status"]] = row["count"]
     return progress
+
+
+# --- The notification hub ---------------------------------------------------------------------
+
+
+def _deliveries_for(notification: Notification, addresses: dict[str, str]) -> list[Delivery]:
+    rows = []
+    for channel, address in addresses.items():
+        status = DeliveryStatus.SENT if channel == Channel.PORTAL else DeliveryStatus.PENDING
+        rows.append(
+            Delivery(
+                notification=notification,
+                channel=channel,
+                address=address,
+                status=status,
+                sent_at=timezone.now() if status == DeliveryStatus.SENT else None,
+            )
+        )
+    Delivery.objects.bulk_create(rows)
+    for row in rows:
+        if row.status == DeliveryStatus.PENDING:
+            enqueue_send(row.pk, row.channel)
+    return rows
+
+
+@transaction.atomic
+def notify(
+    *, user, template: str, context: dict, link: str = "", channels: list[str] | None = None
+) -> Notification:
+    """Tell a resident something, in their language, on the channels they chose.
+
+    The message always appears in their "My City Hall" inbox; email and text follow their
+    preferences (and `channels`, when a notice should use fewer).
+    """
+    language = user.preferred_language
+    if link:
+        link = translate_url(link, language)  # the page in the recipient's language
+    rendered = render_notification(
+        template, {"user": user, "link": link, **context}, language=language
+    )
+    notification = Notification.objects.create(
+        user=user,
+        template=template,
+        language=language,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        sms_text=rendered.sms,
+        link=link,
+    )
+    wanted = set(channels) if channels is not None else {Channel.EMAIL, Channel.SMS}
+    addresses = {Channel.PORTAL: ""}
+    if Channel.EMAIL in wanted and user.notify_by_email and user.email:
+        addresses[Channel.EMAIL] = user.email
+    if Channel.SMS in wanted and user.notify_by_sms and user.phone:
+        addresses[Channel.SMS] = user.phone
+    _deliveries_for(notification, addresses)
+    return notification
+
+
+@transaction.atomic
+def notify_address(
+    *,
+    language: str,
+    template: str,
+    context: dict,
+    email: str = "",
+    phone: str = "",
+    subscription=None,
+) -> Notification:
+    """Send to an address that has no account (e.g. confirming a subscription)."""
+    rendered = render_notification(template, context, language=language)
+    notification = Notification.objects.create(
+        subscription=subscription,
+        template=template,
+        language=language,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        sms_text=rendered.sms,
+    )
+    addresses = {}
+    if email:
+        addresses[Channel.EMAIL] = email
+    if phone:
+        addresses[Channel.SMS] = phone
+    _deliveries_for(notification, addresses)
+    return notification
+
+
+# --- Queueing ---------------------------------------------------------------------------------
+# Tasks are named, not imported: tasks.py imports this module, never the reverse.
+
+SEND_TASKS = {
+    Channel.EMAIL: "alerts.tasks.send_email_delivery",
+    Channel.SMS: "alerts.tasks.send_sms_delivery",
+}
+FAN_OUT_TASK = "alerts.tasks.fan_out_alert"
+
+
+def _enqueue(task_name: str, *args, on_commit: bool = True) -> None:
+    from cityhall.celery import app
+
+    signature = app.signature(task_name, args=args)
+    if on_commit:
+        transaction.on_commit(signature.delay, robust=True)
+    else:
+        signature.delay()
+
+
+def enqueue_send(delivery_id: int, channel: str, *, on_commit: bool = True) -> None:
+    """Queue a delivery on its channel's task (each channel has its own rate)."""
+    _enqueue(SEND_TASKS[channel], delivery_id, on_commit=on_commit)
+
+
+def enqueue_fan_out(alert_id: int, *, on_commit: bool = True) -> None:
+    _enqueue(FAN_OUT_TASK, alert_id, on_commit=on_commit)

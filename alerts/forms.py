@@ -3,6 +3,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.constants import Language
+from cityhall.forms import ActionForm
 from cityhall.models import Neighborhood
 from cityhall.phones import normalize_phone
 
@@ -135,3 +136,31 @@ class MySubscriptionForm(AreaMixin):
                 _("Choose email, text message or both. To stop all alerts, untick every kind."),
             )
         return cleaned
+
+
+# --- Console action forms -------------------------------------------------------------------------
+
+
+class ScheduleForm(ActionForm):
+    publish_at = forms.DateTimeField(
+        label="Publish at (YYYY-MM-DD HH:MM, city time)",
+        input_formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"],
+        error_messages={
+            "required": "Enter the date and time to publish, like 2026-12-01 08:00.",
+            "invalid": "Enter the date and time to publish, like 2026-12-01 08:00.",
+        },
+    )
+
+
+class CancelForm(ActionForm):
+    reason_en = forms.CharField(
+        label="Why (English, sent to subscribers)", required=False, max_length=300
+    )
+    reason_es = forms.CharField(label="Why (Spanish)", required=False, max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.obj is not None and self.obj.status != "published":
+            # Nothing was sent yet, so there is nobody to explain the cancellation to.
+            for name in ("reason_en", "reason_es"):
+                self.fields[name].widget = forms.HiddenInput()

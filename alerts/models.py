@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cityhall.constants import Language
+from cityhall.workflow import StatusGuard
 
 from .constants import (
     AlertStatus,
@@ -76,7 +77,7 @@ class AlertQuerySet(models.QuerySet):
         ).exclude(published_at__isnull=True)
 
 
-class Alert(models.Model):
+class Alert(StatusGuard, models.Model):
     """An alert from the city, in English and Spanish, with the fields CAP 1.2 needs."""
 
     identifier = models.CharField(

@@ -1,8 +1,7 @@
 """Writes for alerts, subscriptions and the notification hub.
 
-Other apps reach people only through `notify(...)`. Every status change of an alert goes
-through `_move`, which locks the row, checks the workflow table and schedules side effects on
-commit.
+Other apps reach people only through `notify(...)` (owned by the hub in delivery.py). Every
+status change of an alert goes through the workflow engine (`ALERTS` in workflow.py).
 """
 
 from __future__ import annotations
@@ -13,17 +12,17 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import translate_url
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.models import audit_as, system_user
-from cityhall.queue import enqueue_on_commit
+from cityhall.models import audit_as
 
 from .constants import AlertStatus, Channel, DeliveryStatus, MessageType
-from .models import Alert, Delivery, Notification, Subscription, Topic
-from .rendering import render_notification
-from .workflow import check_transition
+from .delivery import deliveries_retry_failed, enqueue_fan_out, notify, notify_address
+from .models import Alert, Delivery, Subscription
+from .workflow import ALERTS
+
+__all__ = ["notify", "notify_address"]  # other apps reach people through alerts.services
 
 BANNER_CACHE_KEY = "alerts:banner:v1"
 
@@ -55,68 +54,67 @@ def alert_publish_problems(alert: Alert, *, now=None) -> list[str]:
     return problems
 
 
-def _move(alert: Alert, target: str, *, actor) -> Alert:
-    locked = Alert.objects.select_for_update().get(pk=alert.pk)
-    check_transition(current=locked.status, target=target, actor=actor)
-    locked.status = target
-    return locked
-
-
 def _banner_changed() -> None:
     transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))
 
 
-@transaction.atomic
+@ALERTS.handler("publish")
 def alert_publish(*, alert: Alert, actor) -> Alert:
     """Publish now (actor=None: the scheduler publishing a scheduled alert)."""
-    alert = _move(alert, AlertStatus.PUBLISHED, actor=actor)
-    problems = alert_publish_problems(alert)
-    if problems:
-        raise AlertNotReady(problems)
-    now = timezone.now()
-    alert.published_at = now
-    alert.published_by = actor or alert.published_by
-    audit_as(alert, actor).save()
-    if alert.references_id and alert.msg_type == MessageType.UPDATE:
-        original = Alert.objects.select_for_update().get(pk=alert.references_id)
-        original.superseded_at = now
-        audit_as(original, actor).save(update_fields=["superseded_at", "updated_at"])
-    from .tasks import fan_out_alert
 
-    enqueue_on_commit(fan_out_alert, alert.pk)
+    def publish(locked: Alert) -> None:
+        problems = alert_publish_problems(locked)
+        if problems:
+            raise AlertNotReady(problems)
+        now = timezone.now()
+        locked.published_at = now
+        locked.published_by = actor or locked.published_by
+        if locked.references_id and locked.msg_type == MessageType.UPDATE:
+            original = Alert.objects.select_for_update().get(pk=locked.references_id)
+            original.superseded_at = now
+            audit_as(original, actor).save(update_fields=["superseded_at", "updated_at"])
+
+    move = "publish_scheduled" if alert.status == AlertStatus.SCHEDULED else "publish"
+    return ALERTS.transition(alert, move, actor=actor, apply=publish, notify=_sent)
+
+
+def _sent(alert: Alert) -> None:
+    enqueue_fan_out(alert.pk)
     _banner_changed()
-    return alert
 
 
-@transaction.atomic
+@ALERTS.handler("schedule")
 def alert_schedule(*, alert: Alert, actor, publish_at) -> Alert:
     if publish_at <= timezone.now():
         raise ValidationError({"publish_at": _("Choose a time in the future.")})
-    problems = alert_publish_problems(alert)
-    if problems:
-        raise AlertNotReady(problems)
-    alert = _move(alert, AlertStatus.SCHEDULED, actor=actor)
-    alert.publish_at = publish_at
-    alert.published_by = actor
-    audit_as(alert, actor).save()
-    return alert
+
+    def schedule(locked: Alert) -> None:
+        problems = alert_publish_problems(locked)
+        if problems:
+            raise AlertNotReady(problems)
+        locked.publish_at = publish_at
+        locked.published_by = actor
+
+    return ALERTS.transition(alert, "schedule", actor=actor, apply=schedule)
 
 
-@transaction.atomic
+@ALERTS.handler("unschedule")
 def alert_unschedule(*, alert: Alert, actor) -> Alert:
-    alert = _move(alert, AlertStatus.DRAFT, actor=actor)
-    alert.publish_at = None
-    audit_as(alert, actor).save()
-    return alert
+    def unschedule(locked: Alert) -> None:
+        locked.publish_at = None
+
+    return ALERTS.transition(alert, "unschedule", actor=actor, apply=unschedule)
 
 
+@ALERTS.handler("discard")
+@ALERTS.handler("cancel")
 @transaction.atomic
 def alert_cancel(*, alert: Alert, actor, reason_en: str = "", reason_es: str = "") -> Alert:
-    """Cancel. A published alert gets a CAP Cancel message that goes to the same people."""
+    """Cancel. A published alert gets a CAP Cancel message that goes to the same people; the
+    cancellation is returned (the alert itself when nothing had been sent)."""
     was_published = alert.status == AlertStatus.PUBLISHED
-    alert = _move(alert, AlertStatus.CANCELLED, actor=actor)
-    audit_as(alert, actor).save()
-    _banner_changed()
+    move = "discard" if alert.status == AlertStatus.DRAFT else "cancel"
+    alert = ALERTS.transition(alert, move, actor=actor, notify=lambda locked: _banner_changed())
     if not was_published:
         return alert
     now = timezone.now()
@@ -147,25 +145,21 @@ def alert_cancel(*, alert: Alert, actor, reason_en: str = "", reason_es: str = "
     )
     audit_as(cancel, actor).save()
     cancel.neighborhoods.set(alert.neighborhoods.all())
-    from .tasks import fan_out_alert
-
-    enqueue_on_commit(fan_out_alert, cancel.pk)
+    enqueue_fan_out(cancel.pk)
     return cancel
 
 
-@transaction.atomic
 def alert_expire(*, alert: Alert) -> Alert:
-    alert = _move(alert, AlertStatus.EXPIRED, actor=None)
-    audit_as(alert, system_user()).save()
-    _banner_changed()
-    return alert
+    return ALERTS.transition(alert, "expire", actor=None, notify=lambda locked: _banner_changed())
 
 
+@ALERTS.handler("update")
 @transaction.atomic
 def alert_prepare_update(*, alert: Alert, actor) -> Alert:
     """A new draft (CAP Update) pre-filled from a published alert; publishing it replaces it."""
     if alert.status != AlertStatus.PUBLISHED or alert.msg_type == MessageType.CANCEL:
         raise ValidationError(_("Only a published alert can be updated."))
+    ALERTS.check(alert, "update", actor)
     fields = [
         "topic",
         "title_en",
@@ -193,6 +187,13 @@ def alert_prepare_update(*, alert: Alert, actor) -> Alert:
     audit_as(update, actor).save()
     update.neighborhoods.set(alert.neighborhoods.all())
     return update
+
+
+@ALERTS.handler("retry")
+def alert_retry_failed(*, alert: Alert, actor) -> int:
+    """The console's "retry failed": failed deliveries of this alert get another round."""
+    ALERTS.check(alert, "retry", actor)
+    return deliveries_retry_failed(alert=alert)
 
 
 def publish_due_alerts(*, now=None) -> int:
@@ -384,97 +385,3 @@ def sms_stop(*, phone: str) -> int:
         channel=Channel.SMS, address=phone, status=DeliveryStatus.PENDING
     ).update(status=DeliveryStatus.SKIPPED, last_error="The recipient texted STOP.")
     return stopped
-
-
-# --- The notification hub ---------------------------------------------------------------------
-
-
-def _deliveries_for(notification: Notification, addresses: dict[str, str]) -> list[Delivery]:
-    rows = []
-    for channel, address in addresses.items():
-        status = DeliveryStatus.SENT if channel == Channel.PORTAL else DeliveryStatus.PENDING
-        rows.append(
-            Delivery(
-                notification=notification,
-                channel=channel,
-                address=address,
-                status=status,
-                sent_at=timezone.now() if status == DeliveryStatus.SENT else None,
-            )
-        )
-    Delivery.objects.bulk_create(rows)
-    from .tasks import enqueue_send
-
-    for row in rows:
-        if row.status == DeliveryStatus.PENDING:
-            enqueue_send(row.pk, row.channel)
-    return rows
-
-
-@transaction.atomic
-def notify(
-    *, user, template: str, context: dict, link: str = "", channels: list[str] | None = None
-) -> Notification:
-    """Tell a resident something, in their language, on the channels they chose.
-
-    The message always appears in their "My City Hall" inbox; email and text follow their
-    preferences (and `channels`, when a notice should use fewer).
-    """
-    language = user.preferred_language
-    if link:
-        link = translate_url(link, language)  # the page in the recipient's language
-    rendered = render_notification(
-        template, {"user": user, "link": link, **context}, language=language
-    )
-    notification = Notification.objects.create(
-        user=user,
-        template=template,
-        language=language,
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-        sms_text=rendered.sms,
-        link=link,
-    )
-    wanted = set(channels) if channels is not None else {Channel.EMAIL, Channel.SMS}
-    addresses = {Channel.PORTAL: ""}
-    if Channel.EMAIL in wanted and user.notify_by_email and user.email:
-        addresses[Channel.EMAIL] = user.email
-    if Channel.SMS in wanted and user.notify_by_sms and user.phone:
-        addresses[Channel.SMS] = user.phone
-    _deliveries_for(notification, addresses)
-    return notification
-
-
-@transaction.atomic
-def notify_address(
-    *,
-    language: str,
-    template: str,
-    context: dict,
-    email: str = "",
-    phone: str = "",
-    subscription=None,
-) -> Notification:
-    """Send to an address that has no account (e.g. confirming a subscription)."""
-    rendered = render_notification(template, context, language=language)
-    notification = Notification.objects.create(
-        subscription=subscription,
-        template=template,
-        language=language,
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-        sms_text=rendered.sms,
-    )
-    addresses = {}
-    if email:
-        addresses[Channel.EMAIL] = email
-    if phone:
-        addresses[Channel.SMS] = phone
-    _deliveries_for(notification, addresses)
-    return notification
-
-
-def topics_offered():
-    return Topic.objects.filter(is_active=True)

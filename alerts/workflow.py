@@ -1,50 +1,49 @@
-"""The alert workflow as a table: (from, to) -> the permission the actor needs.
-
-`None` means only the system makes that move (beat tasks): a scheduled alert publishes itself
-at its time, a published one expires at its time.
-"""
+"""The alert workflow as a table. SYSTEM moves are beat's: a scheduled alert publishes itself at
+its time, a published one expires at its time. Alerts keep no timeline: their history is the
+audit trail and the CAP messages (updates and cancellations) themselves."""
 
 from __future__ import annotations
 
-from cityhall.workflow import TransitionNotAllowed as BaseTransitionNotAllowed
+from cityhall.workflow import (
+    SYSTEM,
+    Move,
+    TransitionNotAllowed,  # noqa: F401  (re-exported for callers)
+    Workflow,
+)
 
 from .constants import AlertStatus as S
+from .constants import MessageType
+from .models import Alert
 
 PUBLISH = "alerts.publish_alert"
 EDIT = "alerts.change_alert"
-
-ALLOWED_TRANSITIONS: dict[tuple[str, str], str | None] = {
-    (S.DRAFT, S.SCHEDULED): PUBLISH,
-    (S.DRAFT, S.PUBLISHED): PUBLISH,
-    (S.DRAFT, S.CANCELLED): EDIT,
-    (S.SCHEDULED, S.DRAFT): PUBLISH,
-    (S.SCHEDULED, S.PUBLISHED): None,
-    (S.SCHEDULED, S.CANCELLED): PUBLISH,
-    (S.PUBLISHED, S.CANCELLED): PUBLISH,
-    (S.PUBLISHED, S.EXPIRED): None,
-}
+CREATE = "alerts.add_alert"
+FORMS = "alerts.forms."
 
 
-class TransitionNotAllowed(BaseTransitionNotAllowed):
-    pass
+def _updatable(alert) -> str | None:
+    if alert.msg_type == MessageType.CANCEL:
+        return "A cancellation cannot be updated."
+    return None
 
 
-def check_transition(*, current: str, target: str, actor) -> None:
-    """Raise TransitionNotAllowed unless `actor` (None = the system) may move current -> target."""
-    if (current, target) not in ALLOWED_TRANSITIONS:
-        raise TransitionNotAllowed(f"An alert cannot go from {current} to {target}.")
-    permission = ALLOWED_TRANSITIONS[(current, target)]
-    if actor is None:
-        return
-    if permission is None:
-        raise TransitionNotAllowed(f"Only the system moves an alert from {current} to {target}.")
-    if not actor.has_perm(permission):
-        raise TransitionNotAllowed("You do not have permission to do that with alerts.")
-
-
-def allowed_targets(*, current: str, actor) -> list[str]:
-    targets = []
-    for (source, target), permission in ALLOWED_TRANSITIONS.items():
-        if source == current and permission is not None and actor.has_perm(permission):
-            targets.append(target)
-    return targets
+ALERTS = Workflow(
+    "alert",
+    model=Alert,
+    subject="alert",
+    moves=[
+        Move("publish", (S.DRAFT,), (S.PUBLISHED,), PUBLISH, "Publish now", primary=True),
+        Move("schedule", (S.DRAFT,), (S.SCHEDULED,), PUBLISH, "Schedule",
+             form=FORMS + "ScheduleForm"),
+        Move("unschedule", (S.SCHEDULED,), (S.DRAFT,), PUBLISH, "Back to draft"),
+        Move("publish_scheduled", (S.SCHEDULED,), (S.PUBLISHED,), SYSTEM),
+        Move("update", (S.PUBLISHED,), (), CREATE, "Prepare an update", guard=_updatable,
+             event=None),
+        Move("discard", (S.DRAFT,), (S.CANCELLED,), EDIT, "Cancel this alert", danger=True),
+        Move("cancel", (S.SCHEDULED, S.PUBLISHED), (S.CANCELLED,), PUBLISH, "Cancel this alert",
+             form=FORMS + "CancelForm", danger=True),
+        Move("expire", (S.PUBLISHED,), (S.EXPIRED,), SYSTEM),
+        Move("retry", (S.PUBLISHED, S.CANCELLED, S.EXPIRED), (), PUBLISH,
+             "Retry failed deliveries", offer=lambda alert: bool(alert.published_at), event=None),
+    ],
+)  # fmt: skip

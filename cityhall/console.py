@@ -32,16 +32,18 @@ class ConsoleSite(OTPAdminSite):
 
 
 class WorkflowActions:
-    """Console buttons for a workflow: each posts to `<pk>/act/<action>/`.
+    """Console buttons and action forms generated from a workflow table (`moves_for`).
 
-    The model admin implements `perform_action(request, obj, action)`, which calls a service
-    and may return a URL to go to; refusals and validation errors become messages, and the
-    page comes back. `action_permission(action)` names the permission an action needs.
+    Each move the staff member may make now is a form posting to `<pk>/act/<move>/`; its input
+    is cleaned by the move's form and handed to the move's service (`Workflow.perform`). A form
+    that fails (its own validation, or the service's) comes back with what was typed and the
+    errors; a refusal by the table comes back as a message. `action_done` may send the person
+    somewhere else afterwards (the case just opened, the notice letter).
     """
 
-    def get_urls(self):
-        from django.urls import path
+    workflow = None  # a cityhall.workflow.Workflow
 
+    def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_act"
         return [
             path(
@@ -50,33 +52,95 @@ class WorkflowActions:
             *super().get_urls(),
         ]
 
-    def action_permission(self, action: str) -> str | None:
+    def _change_url(self, pk) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
+
+    def _session_key(self, pk) -> str:
+        return f"console-action:{self.opts.label_lower}:{pk}"
+
+    def workflow_actions(self, request, obj) -> list[dict]:
+        """The forms for the console's action bar, one per move offered now."""
+        kept = request.session.pop(self._session_key(obj.pk), None)
+        actions = []
+        for move in self.workflow.moves_for(request.user, obj):
+            form_class = move.form_class
+            form = None
+            if form_class is not None:
+                options = {"obj": obj, "actor": request.user, "auto_id": f"id_{move.name}_%s"}
+                if kept and kept.get("move") == move.name:
+                    form = form_class(kept["data"], **options)
+                    form.is_valid()  # shows each field's error beside what was typed
+                else:
+                    form = form_class(**options)
+            actions.append(
+                {
+                    "move": move,
+                    "form": form,
+                    "url": reverse(
+                        f"admin:{self.opts.app_label}_{self.opts.model_name}_act",
+                        args=[obj.pk, move.name],
+                    ),
+                }
+            )
+        return actions
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None:
+            extra_context["workflow_actions"] = self.workflow_actions(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def action_done(self, request, obj, move, result) -> str | None:
+        """Where to go after a move (None: back to the record's page)."""
         return None
 
     def act_view(self, request, pk, action):
         from django.contrib import messages
         from django.core.exceptions import PermissionDenied, ValidationError
-        from django.http import HttpResponseRedirect
+        from django.http import Http404, HttpResponseRedirect
         from django.shortcuts import get_object_or_404
-        from django.urls import reverse
 
         from .workflow import TransitionNotAllowed
 
         if request.method != "POST":
             raise PermissionDenied
         obj = get_object_or_404(self.model, pk=pk)
-        needed = self.action_permission(action)
-        if needed and not request.user.has_perm(needed):
+        move = self.workflow.moves.get(action)
+        if move is None or action not in self.workflow.handlers:
+            raise Http404
+        if not (request.user.is_staff and request.user.has_perm(move.who or "-")):
             raise PermissionDenied
-        change_url = reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk]
-        )
+        change_url = self._change_url(pk)
+        inputs = {}
+        form_class = move.form_class
+        if form_class is not None:
+            form = form_class(request.POST, obj=obj, actor=request.user)
+            if not form.is_valid():
+                self._keep(request, obj, action)
+                messages.error(request, f"{move.label}: please correct the errors below.")
+                return HttpResponseRedirect(change_url)
+            inputs = form.inputs()
         try:
-            target = self.perform_action(request, obj, action)
-        except (TransitionNotAllowed, ValidationError) as error:
-            for message in getattr(error, "messages", [str(error)]):
+            result = self.workflow.perform(action, obj, actor=request.user, **inputs)
+        except TransitionNotAllowed as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(change_url)
+        except ValidationError as error:
+            errors = list(error.messages)
+            self._keep(request, obj, action)
+            for message in errors:
                 messages.error(request, message)
             return HttpResponseRedirect(change_url)
-        if not (isinstance(target, str) and target):
-            messages.success(request, "Done.")
-        return HttpResponseRedirect(target if isinstance(target, str) and target else change_url)
+        target = self.action_done(request, obj, move, result)
+        if not target:
+            messages.success(request, f"{move.label}: done.")
+        return HttpResponseRedirect(target or change_url)
+
+    def _keep(self, request, obj, action) -> None:
+        """Keep what was typed for the page that comes back (a failed form loses nothing)."""
+        data = {
+            key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"
+        }
+        flat = {key: values[0] if len(values) == 1 else values for key, values in data.items()}
+        request.session[self._session_key(obj.pk)] = {"move": action, "data": flat}

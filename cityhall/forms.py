@@ -47,3 +47,52 @@ class CityFormRenderer(TemplatesSetting):
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
     bound_field_class = CityBoundField
+
+
+# --- Console action forms ------------------------------------------------------------------------
+
+
+class ActionForm(forms.Form):
+    """The input of one workflow move in the console. Subclasses may use the record (`obj`) and
+    the staff member (`actor`) for choices and initial values."""
+
+    def __init__(self, *args, obj=None, actor=None, **kwargs):
+        self.obj, self.actor = obj, actor
+        super().__init__(*args, **kwargs)
+
+    def inputs(self) -> dict:
+        """The keyword arguments for the move's service (by default, the cleaned fields)."""
+        return dict(self.cleaned_data)
+
+
+class MoneyField(forms.DecimalField):
+    """Dollars and cents; accepts "$1,250.00" as typed from a receipt."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 10)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("error_messages", {"invalid": "Enter the amount, like 125.00."})
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.replace("$", "").replace(",", "").strip()
+        return super().to_python(value)
+
+
+def staff_choices():
+    """Active staff accounts, for assignee and inspector selects."""
+    from .models import User
+
+    return User.objects.filter(is_staff=True, is_active=True).order_by("email")
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        from .models import User
+
+        super().__init__(queryset=User.objects.none(), **kwargs)
+        self.queryset = staff_choices()
+
+    def label_from_instance(self, obj):
+        return obj.display_name

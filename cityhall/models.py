@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .constants import Language
+from .constants import EventKind, Language
 from .geo import GeoJSONError, bbox_of, polygon_contains, validate_boundary
 
 SYSTEM_USERNAME = "system"
@@ -166,3 +167,34 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class TimelineEvent(models.Model):
+    """The one shape of every timeline (a permit's, a service request's, a code case's).
+
+    Subclasses add the foreign key to their record and re-declare `status` with their own
+    choices. Public events are shown to the resident the record belongs to.
+    """
+
+    kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.STATUS)
+    status = models.CharField(max_length=20, blank=True)
+    public = models.BooleanField(default=True)
+    text = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        "cityhall.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def label(self) -> str:
+        """What a person reads: the new status for a status change, else the kind of event."""
+        if self.kind == EventKind.STATUS and self.status:
+            return str(self.get_status_display())
+        return str(self.get_kind_display())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +17,7 @@ from cityhall.console import WorkflowActions
 from cityhall.models import User
 
 from . import services
-from .constants import CaseStatus, RequestStatus, Resolution, Severity
+from .constants import RequestStatus
 from .models import (
     Address,
     ApiKey,
@@ -33,7 +30,7 @@ from .models import (
     ServiceRequest,
     ViolationType,
 )
-from .workflow import TransitionNotAllowed
+from .workflow import CASES, REQUESTS, TransitionNotAllowed
 
 
 class AttributeInline(admin.StackedInline):
@@ -134,6 +131,7 @@ class TriageFilter(admin.SimpleListFilter):
 
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
+    workflow = REQUESTS
     change_form_template = "admin/code_enforcement/servicerequest/change_form.html"
     list_display = [
         "public_id",
@@ -287,48 +285,16 @@ class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
             reverse("admin:code_enforcement_codecase_change", args=[case.pk])
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "resolutions": Resolution.choices}
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def action_permission(self, action):
-        needed = {"photo": "code_enforcement.hide_photo", "case": "code_enforcement.manage_case"}
-        return needed.get(action, "code_enforcement.triage_request")
-
-    def perform_action(self, request, obj, action):
-        post, user = request.POST, request.user
-        if action == "acknowledge":
-            services.request_acknowledge(request=obj, actor=user, note=post.get("note", ""))
-        elif action == "start":
-            services.request_start(request=obj, actor=user, note=post.get("note", ""))
-        elif action == "close":
-            services.request_close(
-                request=obj,
-                actor=user,
-                resolution=post.get("resolution", ""),
-                note=post.get("note", ""),
-            )
-        elif action == "merge":
-            original = ServiceRequest.objects.filter(
-                public_id=post.get("original", "").strip().upper()
-            ).first()
-            if original is None:
-                raise ValidationError("No request has that number.")
-            services.request_merge(duplicate=obj, original=original, actor=user)
-        elif action == "photo":
-            photo = get_object_or_404(obj.photos, pk=post.get("photo"))
-            services.photo_set_hidden(photo=photo, actor=user, hidden=post.get("hidden") == "1")
-        elif action == "case":
-            case = services.case_open(requests=[obj], actor=user)
-            messages.success(request, f"Case {case.number} opened.")
-            return reverse("admin:code_enforcement_codecase_change", args=[case.pk])
-        else:
-            raise PermissionDenied
+    def action_done(self, request, obj, move, result):
+        if move.name == "case":
+            messages.success(request, f"Case {result.number} opened.")
+            return reverse("admin:code_enforcement_codecase_change", args=[result.pk])
         return None
 
 
 @admin.register(CodeCase)
 class CodeCaseAdmin(WorkflowActions, SimpleHistoryAdmin):
+    workflow = CASES
     change_form_template = "admin/code_enforcement/codecase/change_form.html"
     list_display = [
         "number",
@@ -397,17 +363,6 @@ class CodeCaseAdmin(WorkflowActions, SimpleHistoryAdmin):
             },
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "violation_types": ViolationType.objects.all(),
-            "severities": Severity.choices,
-            "inspectors": User.objects.filter(is_staff=True, is_active=True).order_by("email"),
-            "today": timezone.localdate(),
-            "statuses": CaseStatus,
-        }
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def get_urls(self):
         return [
             path(
@@ -434,55 +389,9 @@ class CodeCaseAdmin(WorkflowActions, SimpleHistoryAdmin):
                 },
             )
 
-    def action_permission(self, action):
-        return "code_enforcement.manage_case"
-
-    def perform_action(self, request, case, action):
-        post, user = request.POST, request.user
-        if action == "schedule":
-            inspector = User.objects.filter(pk=post.get("inspector") or None, is_staff=True).first()
-            services.case_schedule_inspection(
-                case=case, actor=user, when=_iso_date(post.get("date")), inspector=inspector
-            )
-        elif action == "violation":
-            services.case_record_violation(
-                case=case,
-                actor=user,
-                violation_type=get_object_or_404(ViolationType, pk=post.get("violation_type")),
-                description=post.get("description", ""),
-                severity=post.get("severity", Severity.MEDIUM),
-            )
-        elif action == "no_violation":
-            services.case_no_violation(case=case, actor=user, notes=post.get("notes", ""))
-        elif action == "notice":
-            notice = services.case_issue_notice(
-                case=case, actor=user, language=post.get("language", "en")
-            )
-            return reverse("admin:code_enforcement_notice", args=[notice.pk])
-        elif action == "reinspection":
-            complied = post.get("result") == "complied"
-            fine = None if complied else _decimal(post.get("fine"))
-            services.case_record_reinspection(
-                case=case, actor=user, complied=complied, notes=post.get("notes", ""), fine=fine
-            )
-        elif action == "close":
-            services.case_close(case=case, actor=user, notes=post.get("notes", ""))
-        else:
-            raise PermissionDenied
-        return None
-
-
-def _iso_date(raw) -> date:
-    try:
-        return date.fromisoformat(raw or "")
-    except ValueError:
-        raise ValidationError("Enter the date as YYYY-MM-DD.") from None
-
-
-def _decimal(raw) -> Decimal | None:
-    try:
-        return Decimal(str(raw).replace("$", "").replace(",", "").strip())
-    except (InvalidOperation, TypeError):
+    def action_done(self, request, obj, move, result):
+        if move.name == "notice":
+            return reverse("admin:code_enforcement_notice", args=[result.pk])
         return None
 
 

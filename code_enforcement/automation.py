@@ -11,12 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alerts.services import notify, notify_address
-from cityhall.calendar import add_business_days
 from cityhall.roles import Role, role_group_name
 
-from .constants import CaseStatus, InspectionKind, RequestStatus
+from .constants import CaseStatus, RequestStatus
 from .models import AutomationLog, CaseInspection, CodeCase, ServiceRequest
-from .services import _case_move
+from .services import case_reinspect
 from .workflow import TransitionNotAllowed
 
 
@@ -71,22 +70,11 @@ def reinspections_due(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     assigned = 0
     for case in CodeCase.objects.filter(status=CaseStatus.NOTICE_ISSUED, comply_by__lte=today):
-        with transaction.atomic():
-            try:
-                moved = _case_move(
-                    case, CaseStatus.REINSPECTION, actor=None, text="Comply-by date reached"
-                )
-            except TransitionNotAllowed:
-                continue  # another run (or a person) moved it first
-            moved.save()
-            when = add_business_days(today, 1)
-            CaseInspection.objects.get_or_create(
-                case=moved,
-                kind=InspectionKind.REINSPECTION,
-                scheduled_for=when,
-                defaults={"inspector": moved.inspector},
-            )
-            assigned += 1
+        try:
+            case_reinspect(case=case, today=today)
+        except TransitionNotAllowed:
+            continue  # another run (or a person) moved it first
+        assigned += 1
     return assigned
 
 

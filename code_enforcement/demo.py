@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from cityhall.constants import EventKind
 from cityhall.models import Neighborhood, User, system_user
 
 from .constants import (
@@ -502,7 +503,7 @@ def demo_load() -> dict[str, int]:
         events.append(
             RequestEvent(
                 request_id=request.pk,
-                kind="received",
+                kind=EventKind.STATUS,
                 status=RequestStatus.NEW,
                 created_at=request.created_at,
             )
@@ -511,7 +512,7 @@ def demo_load() -> dict[str, int]:
             events.append(
                 RequestEvent(
                     request_id=request.pk,
-                    kind="acknowledged",
+                    kind=EventKind.STATUS,
                     status=RequestStatus.ACKNOWLEDGED,
                     created_at=request.acknowledged_at,
                 )
@@ -520,7 +521,7 @@ def demo_load() -> dict[str, int]:
             events.append(
                 RequestEvent(
                     request_id=request.pk,
-                    kind="closed",
+                    kind=EventKind.STATUS,
                     status=RequestStatus.CLOSED,
                     created_at=request.closed_at,
                 )

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.constants import Language
+from cityhall.forms import ActionForm, MoneyField, StaffChoiceField
 from cityhall.phones import normalize_phone
 
-from .constants import MAX_DESCRIPTION, Datatype
-from .models import ServiceCategory
+from .constants import MAX_DESCRIPTION, Datatype, Resolution, Severity
+from .models import RequestPhoto, ServiceCategory, ServiceRequest, ViolationType
 
 
 class CategoryForm(forms.Form):
@@ -146,3 +149,117 @@ class ReopenForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is it not fixed?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# --- Console action forms (one per workflow move that takes input) ------------------------------
+
+
+class AcknowledgeForm(ActionForm):
+    note = forms.CharField(label="Note to the reporter (optional)", required=False, max_length=300)
+
+
+class StartForm(ActionForm):
+    note = forms.CharField(label="Note (optional)", required=False, max_length=300)
+
+
+class CloseRequestForm(ActionForm):
+    resolution = forms.ChoiceField(
+        label="Resolution",
+        choices=[(r.value, r.label) for r in Resolution if r != Resolution.DUPLICATE],
+    )
+    note = forms.CharField(label="Note to the reporter", required=False, max_length=300)
+
+
+class MergeForm(ActionForm):
+    original = forms.CharField(label="Duplicate of request number", max_length=12)
+
+    def clean_original(self):
+        original = ServiceRequest.objects.filter(
+            public_id=self.cleaned_data["original"].strip().upper()
+        ).first()
+        if original is None:
+            raise forms.ValidationError("No request has that number.")
+        return original
+
+
+class PhotoVisibilityForm(ActionForm):
+    photo = forms.IntegerField(widget=forms.HiddenInput)
+    hidden = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_photo(self):
+        photo = RequestPhoto.objects.filter(pk=self.cleaned_data["photo"], request=self.obj).first()
+        if photo is None:
+            raise forms.ValidationError("That photo is not part of this request.")
+        return photo
+
+    def clean_hidden(self):
+        return self.data.get("hidden") in ("1", "true", "True", "on")
+
+
+class CaseScheduleForm(ActionForm):
+    date = forms.DateField(
+        label="Inspection date",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+    )
+    inspector = StaffChoiceField(label="Inspector", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].initial = timezone.localdate()
+        self.fields["inspector"].initial = getattr(self.obj, "inspector_id", None) or getattr(
+            self.actor, "pk", None
+        )
+
+    def inputs(self) -> dict:
+        return {"when": self.cleaned_data["date"], "inspector": self.cleaned_data["inspector"]}
+
+
+class ViolationForm(ActionForm):
+    violation_type = forms.ModelChoiceField(label="Violation", queryset=ViolationType.objects.all())
+    severity = forms.ChoiceField(
+        label="Severity", choices=Severity.choices, initial=Severity.MEDIUM
+    )
+    description = forms.CharField(
+        label="What was found", widget=forms.Textarea(attrs={"rows": 2, "cols": 40})
+    )
+
+
+class NoViolationForm(ActionForm):
+    notes = forms.CharField(label="Notes", required=False)
+
+
+class NoticeForm(ActionForm):
+    language = forms.ChoiceField(label="Notice language", choices=Language.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.obj is not None:
+            self.fields["language"].initial = self.obj.owner_language
+
+
+class ReinspectionForm(ActionForm):
+    result = forms.ChoiceField(
+        label="Reinspection result",
+        choices=[("complied", "Corrected"), ("not_complied", "Not corrected: issue citation")],
+    )
+    fine = MoneyField(label="Fine if not corrected ($)", required=False)
+    notes = forms.CharField(label="Notes", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("result") == "not_complied" and not cleaned.get("fine"):
+            self.add_error("fine", "Enter the fine for the citation.")
+        return cleaned
+
+    def inputs(self) -> dict:
+        complied = self.cleaned_data["result"] == "complied"
+        return {
+            "complied": complied,
+            "notes": self.cleaned_data["notes"],
+            "fine": None if complied else self.cleaned_data["fine"],
+        }
+
+
+class CloseCaseForm(ActionForm):
+    notes = forms.CharField(label="Closing note", required=False)

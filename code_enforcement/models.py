@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -12,8 +13,11 @@ from simple_history.models import HistoricalRecords
 
 from cityhall.constants import Language
 from cityhall.models import Bilingual
+from cityhall.models import TimelineEvent as TimelineEventBase
+from cityhall.workflow import StatusGuard
 
 from .constants import (
+    REOPEN_WINDOW_DAYS,
     CaseStatus,
     Datatype,
     InspectionKind,
@@ -122,7 +126,7 @@ def _public_id() -> str:
     return secrets.token_hex(4).upper()
 
 
-class ServiceRequest(models.Model):
+class ServiceRequest(StatusGuard, models.Model):
     public_id = models.CharField(max_length=12, unique=True, default=_public_id, editable=False)
     category = models.ForeignKey(
         ServiceCategory,
@@ -225,6 +229,24 @@ class ServiceRequest(models.Model):
             self.reporter_secret, _hash(secret)
         )
 
+    def is_reporter(self, user=None, secret: str = "") -> bool:
+        """The one test of "is this the person who reported?": their account, or the secret an
+        anonymous reporter was given (kept in their session)."""
+        if user is not None and user.is_authenticated and self.reporter_id == user.pk:
+            return True
+        return bool(secret) and self.secret_matches(secret)
+
+    @property
+    def reopen_until(self):
+        """The end of the reopen window, or None when the request is not closed."""
+        if self.status != RequestStatus.CLOSED or self.closed_at is None:
+            return None
+        return self.closed_at + timedelta(days=REOPEN_WINDOW_DAYS)
+
+    def can_reopen(self, now=None) -> bool:
+        until = self.reopen_until
+        return until is not None and (now or timezone.now()) <= until
+
 
 def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
@@ -265,22 +287,12 @@ class Follower(models.Model):
         return f"{self.request_id}: {self.user_id or self.email or self.phone}"
 
 
-class RequestEvent(models.Model):
+class RequestEvent(TimelineEventBase):
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20)
-    status = models.CharField(max_length=12, choices=RequestStatus.choices, blank=True)
-    public = models.BooleanField(default=True)
-    text = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=20, choices=RequestStatus.choices, blank=True)
 
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.created_at:%Y-%m-%d}"
+    class Meta(TimelineEventBase.Meta):
+        pass
 
 
 class ViolationType(Bilingual, models.Model):
@@ -304,7 +316,7 @@ class ViolationType(Bilingual, models.Model):
         return f"{self.code_section} {self.title_en}"
 
 
-class CodeCase(models.Model):
+class CodeCase(StatusGuard, models.Model):
     number = models.CharField(max_length=20, unique=True, editable=False)
     status = models.CharField(
         _("status"),
@@ -433,20 +445,15 @@ class Notice(models.Model):
         return f"Notice {self.case} {self.issued_at:%Y-%m-%d}"
 
 
-class CaseEvent(models.Model):
+class CaseEvent(TimelineEventBase):
+    """A code case's timeline: internal (the case file), so events are not public."""
+
     case = models.ForeignKey(CodeCase, on_delete=models.CASCADE, related_name="events")
     status = models.CharField(max_length=20, choices=CaseStatus.choices, blank=True)
-    text = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
+    public = models.BooleanField(default=False)
 
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.case_id} {self.status}"
+    class Meta(TimelineEventBase.Meta):
+        pass
 
 
 class AutomationLog(models.Model):

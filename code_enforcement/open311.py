@@ -38,7 +38,7 @@ from django.views.decorators.csrf import csrf_exempt
 from cityhall.phones import normalize_phone
 
 from . import services
-from .constants import MAX_DESCRIPTION, Datatype, RequestStatus, Source
+from .constants import Datatype, RequestStatus, Source
 from .models import Address, ApiKey, RequestPhoto, ServiceAttribute, ServiceCategory, ServiceRequest
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -479,38 +479,28 @@ def _location(params) -> tuple[str, str, str]:
     return str(found.latitude), str(found.longitude), found.line
 
 
-def _attributes(category: ServiceCategory, params) -> dict:
-    """attribute[CODE] (and attribute[CODE][] for multivaluelist) checked against the definition."""
+def _attribute_answers(category: ServiceCategory, params) -> dict:
+    """attribute[CODE] (and attribute[CODE][] for multivaluelist), as sent; the service checks
+    them against the category's definitions."""
     answers: dict = {}
     for attribute in category.attributes.all():
         name = f"attribute[{attribute.code}]"
-        keys = {value["key"] for value in _attribute_values(attribute)}
         if attribute.datatype == Datatype.MULTI:
-            given = [v.strip() for v in params.getlist(name + "[]") + params.getlist(name)]
-            answer = list(dict.fromkeys(v for v in given if v))
+            answers[attribute.code] = params.getlist(name + "[]") + params.getlist(name)
         else:
-            answer = params.get(name, "").strip()
-        if not answer:
-            if attribute.required:
-                raise Open311Error(400, f"{name} is required: {attribute.description_en}")
-            continue
-        if attribute.datatype == Datatype.SINGLE and answer not in keys:
-            raise Open311Error(400, f"{name} must be one of: {', '.join(sorted(keys))}.")
-        if attribute.datatype == Datatype.MULTI and not set(answer) <= keys:
-            raise Open311Error(400, f"{name}[] values must be among: {', '.join(sorted(keys))}.")
-        if attribute.datatype == Datatype.NUMBER:
-            try:
-                number = float(answer)
-            except ValueError:
-                number = math.nan
-            if not math.isfinite(number):
-                raise Open311Error(400, f"{name} must be a number.")
-        if attribute.datatype == Datatype.DATETIME:
-            _parse_when(answer, name)
-        if isinstance(answer, str) and len(answer) > MAX_DESCRIPTION:
-            raise Open311Error(400, f"{name} is longer than 4,000 characters.")
-        answers[attribute.code] = answer
+            answers[attribute.code] = params.get(name, "")
     return answers
+
+
+def _open311_message(error: ValidationError) -> str:
+    """A service's refusal in Open311's field names (description, attribute[CODE])."""
+    if hasattr(error, "error_dict"):
+        return " ".join(
+            f"{field}: {message}" if field != "__all__" else message
+            for field, errors in error.message_dict.items()
+            for message in errors
+        )
+    return " ".join(str(message) for message in error.messages)
 
 
 def _contact(params) -> dict[str, str]:
@@ -542,35 +532,33 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     category = _active_category(code)
     if category is None:
         raise Open311Error(400, f"service_code {code} not found.")
-    if not category.allow_anonymous:
-        raise Open311Error(
-            400,
-            f"service_code {code} cannot be submitted through Open311: the City needs a signed-in "
-            f"resident for it. Report it at {_site_url()}/report/.",
-        )
-    description = params.get("description", "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise Open311Error(400, "description is longer than 4,000 characters.")
     latitude, longitude, address = _location(params)
-    attributes = _attributes(category, params)
+    attributes = _attribute_answers(category, params)
     contact = _contact(params)
     # device_id, account_id and media_url are accepted and ignored: no accounts are linked and
     # the City never fetches media from a URL a client gives it.
     try:
         created, _secret = services.request_submit(
             category=category,
-            description=description,
+            description=params.get("description", ""),
             latitude=latitude,
             longitude=longitude,
             address=address,
             attributes=attributes,
+            attribute_names=lambda attribute_code: f"attribute[{attribute_code}]",
             language="en",
             source=Source.OPEN311,
             api_key=key,
             **contact,
         )
     except ValidationError as error:
-        raise Open311Error(400, " ".join(str(message) for message in error.messages)) from None
+        if getattr(error, "code", None) == services.SIGN_IN_REQUIRED:
+            raise Open311Error(
+                400,
+                f"service_code {code} cannot be submitted through Open311: the City needs a "
+                f"signed-in resident for it. Report it at {_site_url()}/report/.",
+            ) from None
+        raise Open311Error(400, _open311_message(error)) from None
     data = [
         {
             "service_request_id": created.public_id,

@@ -9,14 +9,12 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
-from .constants import REOPEN_WINDOW_DAYS, RequestStatus
 from .forms import (
     AddInfoForm,
     CategoryForm,
@@ -80,11 +78,11 @@ def report(request: HttpRequest) -> HttpResponse:
     form = CategoryForm(request.POST or None, initial={"category": draft.get("category")})
     if request.method == "POST" and form.is_valid():
         category = form.cleaned_data["category"]
-        if not category.allow_anonymous and not request.user.is_authenticated:
-            form.add_error(
-                "category",
-                _("Sign in to report this kind of problem; we need to reach you about it."),
-            )
+        user = request.user if request.user.is_authenticated else None
+        try:
+            services.reporter_allowed(category, user)
+        except ValidationError as error:
+            form.add_error("category", error)
         else:
             _save(request, category=category.pk)
             return redirect("code_enforcement:report_location")
@@ -317,12 +315,6 @@ def _secret(request: HttpRequest, public_id: str) -> str:
     return request.session.get(SECRETS, {}).get(public_id, "")
 
 
-def _is_reporter(request: HttpRequest, service_request: ServiceRequest, secret: str) -> bool:
-    if request.user.is_authenticated and service_request.reporter_id == request.user.pk:
-        return True
-    return service_request.secret_matches(secret)
-
-
 @require_GET
 def submitted(request: HttpRequest, public_id: str) -> HttpResponse:
     service_request = get_object_or_404(
@@ -338,7 +330,7 @@ def track(request: HttpRequest, public_id: str) -> HttpResponse:
         public_id=public_id,
     )
     secret = _secret(request, public_id)
-    reporter = _is_reporter(request, service_request, secret)
+    reporter = service_request.is_reporter(user=request.user, secret=secret)
     info_form, reopen_form = AddInfoForm(prefix="info"), ReopenForm(prefix="reopen")
     if request.method == "POST":
         if not reporter:
@@ -368,12 +360,7 @@ def track(request: HttpRequest, public_id: str) -> HttpResponse:
                     return redirect(service_request.get_absolute_url())
         except (ValidationError, TransitionNotAllowed) as error:
             messages.error(request, getattr(error, "messages", [str(error)])[0])
-    can_reopen = (
-        reporter
-        and service_request.status == RequestStatus.CLOSED
-        and service_request.closed_at
-        and (timezone.now() - service_request.closed_at).days < REOPEN_WINDOW_DAYS
-    )
+    can_reopen = reporter and service_request.can_reopen()
     return render(
         request,
         "code_enforcement/track.html",

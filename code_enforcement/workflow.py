@@ -1,58 +1,94 @@
-"""Two workflow tables: service requests and code cases. (from, to) -> permission or None.
+"""Two workflow tables: service requests and code cases.
 
-None is the system (beat automation, or a side effect of another move). "reporter" is the
-person who reported (reopening within the window).
+OWNER is the person who reported (their account, or the secret an anonymous reporter keeps);
+SYSTEM is beat automation or a side effect of another move. Each move's service registers
+itself with `@REQUESTS.handler(name)` / `@CASES.handler(name)`.
 """
 
 from __future__ import annotations
 
-from cityhall.workflow import TransitionNotAllowed as BaseTransitionNotAllowed
+from cityhall.constants import EventKind
+from cityhall.workflow import (
+    OWNER,
+    SYSTEM,
+    Move,
+    TransitionNotAllowed,  # noqa: F401  (re-exported for callers)
+    Workflow,
+)
 
 from .constants import CaseStatus as C
 from .constants import RequestStatus as R
+from .models import CaseEvent, CodeCase, RequestEvent, ServiceRequest
 
 TRIAGE = "code_enforcement.triage_request"
 MANAGE = "code_enforcement.manage_case"
-REPORTER = "reporter"
+HIDE_PHOTO = "code_enforcement.hide_photo"
+FORMS = "code_enforcement.forms."
 
-REQUEST_TRANSITIONS: dict[tuple[str, str], str | None] = {
-    (R.NEW, R.ACKNOWLEDGED): TRIAGE,
-    (R.NEW, R.CLOSED): TRIAGE,
-    (R.ACKNOWLEDGED, R.IN_PROGRESS): TRIAGE,
-    (R.ACKNOWLEDGED, R.CLOSED): TRIAGE,
-    (R.IN_PROGRESS, R.CLOSED): TRIAGE,
-    (R.CLOSED, R.ACKNOWLEDGED): REPORTER,
-}
-
-CASE_TRANSITIONS: dict[tuple[str, str], str | None] = {
-    (C.OPEN, C.INSPECTION_SCHEDULED): MANAGE,
-    (C.INSPECTION_SCHEDULED, C.VIOLATION_CONFIRMED): MANAGE,
-    (C.INSPECTION_SCHEDULED, C.NO_VIOLATION): MANAGE,
-    (C.VIOLATION_CONFIRMED, C.NOTICE_ISSUED): MANAGE,
-    (C.NOTICE_ISSUED, C.REINSPECTION): None,
-    (C.REINSPECTION, C.COMPLIED): MANAGE,
-    (C.REINSPECTION, C.ESCALATED): MANAGE,
-    (C.COMPLIED, C.CLOSED): MANAGE,
-    (C.ESCALATED, C.CLOSED): MANAGE,
-    (C.NO_VIOLATION, C.CLOSED): MANAGE,
-}
+OPEN = (R.NEW, R.ACKNOWLEDGED, R.IN_PROGRESS)
+ANY = (*OPEN, R.CLOSED)
 
 
-class TransitionNotAllowed(BaseTransitionNotAllowed):
-    pass
+def _reporter(request, actor, secret: str = "", **_proof) -> bool:
+    return request.is_reporter(user=actor, secret=secret)
 
 
-def check(table: dict, *, current: str, target: str, actor, is_reporter: bool = False) -> None:
-    if (current, target) not in table:
-        raise TransitionNotAllowed(f"Cannot go from {current} to {target}.")
-    rule = table[(current, target)]
-    if actor is None:
-        return
-    if rule is None:
-        raise TransitionNotAllowed("Only the system makes this change.")
-    if rule == REPORTER:
-        if not is_reporter:
-            raise TransitionNotAllowed("Only the person who reported can reopen.")
-        return
-    if not (actor.is_staff and actor.has_perm(rule)):
-        raise TransitionNotAllowed("You do not have permission to do this.")
+def _case_can_open(request) -> str | None:
+    return "This request already has a code case." if request.case_id else None
+
+
+def _reopen_window(request) -> str | None:
+    if request.status == R.CLOSED and not request.can_reopen():
+        return "Requests can be reopened up to 14 days after they close. Please report it again."
+    return None
+
+
+REQUESTS = Workflow(
+    "service request",
+    model=ServiceRequest,
+    subject="request",
+    owner=_reporter,
+    timeline=lambda request: (RequestEvent, {"request": request}),
+    moves=[
+        Move("acknowledge", (R.NEW,), (R.ACKNOWLEDGED,), TRIAGE, "Acknowledge",
+             form=FORMS + "AcknowledgeForm", primary=True),
+        Move("start", (R.ACKNOWLEDGED,), (R.IN_PROGRESS,), TRIAGE, "Start work",
+             form=FORMS + "StartForm"),
+        Move("close", OPEN, (R.CLOSED,), TRIAGE, "Close or refer",
+             form=FORMS + "CloseRequestForm"),
+        Move("merge", OPEN, (), TRIAGE, "Merge", form=FORMS + "MergeForm", event=None),
+        Move("case", OPEN, (), MANAGE, "Open a code case", guard=_case_can_open,
+             offer=lambda request: request.category.opens_cases, event=EventKind.CASE_OPENED),
+        Move("reopen", (R.CLOSED,), (R.ACKNOWLEDGED,), OWNER, event=EventKind.REOPENED,
+             guard=_reopen_window),
+        Move("add_info", ANY, (), OWNER, event=EventKind.INFO_ADDED),
+        Move("assign", ANY, (), TRIAGE, event=EventKind.ASSIGNED, public=False, console=False),
+        Move("photo", ANY, (), HIDE_PHOTO, form=FORMS + "PhotoVisibilityForm", event=None,
+             console=False),
+    ],
+)  # fmt: skip
+
+CASES = Workflow(
+    "code case",
+    model=CodeCase,
+    subject="case",
+    timeline=lambda case: (CaseEvent, {"case": case}),
+    moves=[
+        Move("schedule", (C.OPEN,), (C.INSPECTION_SCHEDULED,), MANAGE, "Schedule inspection",
+             form=FORMS + "CaseScheduleForm", public=False, primary=True),
+        Move("violation", (C.INSPECTION_SCHEDULED,), (C.VIOLATION_CONFIRMED,), MANAGE,
+             "Record violation", form=FORMS + "ViolationForm", public=False),
+        # A further violation found at the same inspection: the status stays.
+        Move("add_violation", (C.VIOLATION_CONFIRMED,), (), MANAGE, "Record violation",
+             form=FORMS + "ViolationForm", event=EventKind.VIOLATION, public=False),
+        Move("no_violation", (C.INSPECTION_SCHEDULED,), (C.NO_VIOLATION,), MANAGE,
+             "No violation found", form=FORMS + "NoViolationForm", public=False),
+        Move("notice", (C.VIOLATION_CONFIRMED,), (C.NOTICE_ISSUED,), MANAGE,
+             "Issue notice of violation", form=FORMS + "NoticeForm", public=False, primary=True),
+        Move("reinspect", (C.NOTICE_ISSUED,), (C.REINSPECTION,), SYSTEM, public=False),
+        Move("reinspection", (C.REINSPECTION,), (C.COMPLIED, C.ESCALATED), MANAGE,
+             "Record reinspection", form=FORMS + "ReinspectionForm", public=False, primary=True),
+        Move("close", (C.COMPLIED, C.ESCALATED, C.NO_VIOLATION), (C.CLOSED,), MANAGE,
+             "Close case", form=FORMS + "CloseCaseForm", public=False),
+    ],
+)  # fmt: skip

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
-
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -17,7 +13,7 @@ from cityhall.console import WorkflowActions
 from cityhall.models import User
 
 from . import services
-from .constants import OPEN_STATUSES, InspectionStatus, PaymentMethod, Status
+from .constants import OPEN_STATUSES, Status
 from .models import (
     Application,
     DocumentRequirement,
@@ -26,7 +22,7 @@ from .models import (
     PermitType,
     Question,
 )
-from .workflow import staff_moves
+from .workflow import APPLICATIONS, INSPECTIONS
 
 
 class DocumentRequirementInline(admin.TabularInline):
@@ -87,6 +83,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 @admin.register(Application)
 class ApplicationAdmin(WorkflowActions, SimpleHistoryAdmin):
+    workflow = APPLICATIONS
     change_form_template = "admin/permits/application/change_form.html"
     list_display = [
         "number",
@@ -224,68 +221,10 @@ class ApplicationAdmin(WorkflowActions, SimpleHistoryAdmin):
             )
         messages.success(request, f"{queryset.count()} applications assigned to you.")
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        application = self.get_object(request, object_id)
-        extra_context = extra_context or {}
-        if application is not None:
-            extra_context["moves"] = staff_moves(application=application, actor=request.user)
-            extra_context["can_pay"] = request.user.has_perm("permits.issue_permit")
-            extra_context["can_waive"] = request.user.has_perm("permits.waive_fee")
-            extra_context["payment_methods"] = PaymentMethod.choices
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def perform_action(self, request, application, action):
-        post = request.POST
-        actions = {
-            "in_review": lambda: services.application_accept(
-                application=application, actor=request.user
-            ),
-            "info_requested": lambda: services.application_request_info(
-                application=application, actor=request.user, message=post.get("text", "")
-            ),
-            "approved": lambda: services.application_approve(
-                application=application, actor=request.user, conditions=post.get("text", "")
-            ),
-            "denied": lambda: services.application_deny(
-                application=application, actor=request.user, reason=post.get("text", "")
-            ),
-            "issued": lambda: services.application_issue(
-                application=application, actor=request.user
-            ),
-            "revoked": lambda: services.application_revoke(
-                application=application, actor=request.user, reason=post.get("text", "")
-            ),
-            "finaled": lambda: services.application_final(
-                application=application, actor=request.user
-            ),
-            "message": lambda: services.application_note(
-                application=application, actor=request.user, text=post.get("text", ""), public=True
-            ),
-            "note": lambda: services.application_note(
-                application=application, actor=request.user, text=post.get("text", ""), public=False
-            ),
-            "payment": lambda: services.payment_record(
-                application=application,
-                actor=request.user,
-                amount=_amount(post.get("amount")),
-                method=post.get("method", ""),
-                reference=post.get("reference", ""),
-            ),
-        }
-        if action not in actions:
-            raise PermissionDenied
-        actions[action]()
-
-
-def _amount(raw) -> Decimal:
-    try:
-        return Decimal(str(raw).replace("$", "").replace(",", "").strip())
-    except (InvalidOperation, TypeError):
-        raise ValidationError("Enter the amount, like 125.00.") from None
-
 
 @admin.register(Inspection)
 class InspectionAdmin(WorkflowActions, SimpleHistoryAdmin):
+    workflow = INSPECTIONS
     change_form_template = "admin/permits/inspection/change_form.html"
     list_display = [
         "application",
@@ -318,38 +257,3 @@ class InspectionAdmin(WorkflowActions, SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        extra_context["inspectors"] = User.objects.filter(is_staff=True, is_active=True).order_by(
-            "email"
-        )
-        extra_context["results"] = [
-            (s.value, s.label)
-            for s in InspectionStatus
-            if s.value in {"passed", "failed", "partial", "cancelled"}
-        ]
-        extra_context["can_inspect"] = request.user.has_perm("permits.inspect")
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def perform_action(self, request, inspection, action):
-        post = request.POST
-        if action == "schedule":
-            try:
-                when = date.fromisoformat(post.get("date", ""))
-            except ValueError:
-                raise ValidationError("Enter the date as YYYY-MM-DD.") from None
-            inspector = User.objects.filter(pk=post.get("inspector") or None, is_staff=True).first()
-            services.inspection_schedule(
-                inspection=inspection, actor=request.user, when=when, inspector=inspector
-            )
-        elif action == "record":
-            services.inspection_record(
-                inspection=inspection,
-                actor=request.user,
-                result=post.get("result", ""),
-                notes=post.get("notes", ""),
-                corrections=post.get("corrections", ""),
-            )
-        else:
-            raise PermissionDenied

@@ -2,6 +2,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from cityhall.constants import EventKind  # noqa: F401  (timelines share one kind enum)
+
 
 class Kind(models.TextChoices):
     PERMIT = "permit", _("Permit")
@@ -75,15 +77,6 @@ INSPECTION_RESULTS = {
     InspectionStatus.PARTIAL,
     InspectionStatus.CANCELLED,
 }
-
-
-class EventKind(models.TextChoices):
-    STATUS = "status", _("Status change")
-    MESSAGE = "message", _("Message")
-    NOTE = "note", _("Internal note")
-    PAYMENT = "payment", _("Payment")
-    INSPECTION = "inspection", _("Inspection")
-    DOCUMENT = "document", _("Document")
 
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024

@@ -6,10 +6,11 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.forms import ActionForm, MoneyField, StaffChoiceField
 from cityhall.models import Neighborhood
 from cityhall.phones import normalize_phone
 
-from .constants import QuestionKind
+from .constants import INSPECTION_RESULTS, InspectionStatus, PaymentMethod, QuestionKind
 from .models import Application, DocumentRequirement, InspectionType
 from .services import validate_upload
 
@@ -199,4 +200,113 @@ class SearchForm(forms.Form):
         max_length=100,
         required=False,
         help_text=_("For example: BLD-2026-000123 or Oak Street."),
+    )
+
+
+# --- Console action forms (one per workflow move that takes input) ------------------------------
+
+
+class RequestInfoForm(ActionForm):
+    message = forms.CharField(
+        label="What the applicant must provide",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        error_messages={"required": "Say what the applicant needs to provide."},
+    )
+
+
+class ApproveForm(ActionForm):
+    conditions = forms.CharField(
+        label="Conditions of approval (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+    )
+
+
+class DenyForm(ActionForm):
+    reason = forms.CharField(
+        label="Reason for denial (the applicant sees it)",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        error_messages={"required": "Give the reason for the denial; the applicant sees it."},
+    )
+
+
+class RevokeForm(ActionForm):
+    reason = forms.CharField(
+        label="Reason for revoking",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        error_messages={"required": "Give the reason for revoking; the holder sees it."},
+    )
+
+
+class MessageForm(ActionForm):
+    text = forms.CharField(
+        label="Message to the applicant",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        error_messages={"required": "Write the message."},
+    )
+
+
+class NoteForm(ActionForm):
+    text = forms.CharField(
+        label="Internal note (staff only)",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        error_messages={"required": "Write the note."},
+    )
+
+
+class PaymentForm(ActionForm):
+    amount = MoneyField(label="Amount")
+    method = forms.ChoiceField(
+        label="Method",
+        choices=[(m.value, m.label) for m in PaymentMethod if m != PaymentMethod.WAIVER],
+    )
+    reference = forms.CharField(label="Receipt or check number", required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.obj is not None:
+            self.fields["amount"].initial = self.obj.balance
+
+
+class WaiverForm(ActionForm):
+    amount = MoneyField(label="Amount to waive")
+    reference = forms.CharField(label="Reason or approval reference", max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.obj is not None:
+            self.fields["amount"].initial = self.obj.balance
+
+
+class InspectionScheduleForm(ActionForm):
+    date = forms.DateField(
+        label="Date (YYYY-MM-DD)",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+    )
+    inspector = StaffChoiceField(label="Inspector")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        obj = self.obj
+        self.fields["date"].initial = obj.scheduled_for if obj is not None else None
+        if obj is not None:
+            self.fields["inspector"].initial = obj.inspector_id or getattr(self.actor, "pk", None)
+
+    def inputs(self) -> dict:
+        return {"when": self.cleaned_data["date"], "inspector": self.cleaned_data["inspector"]}
+
+
+class InspectionResultForm(ActionForm):
+    result = forms.ChoiceField(
+        label="Result",
+        choices=[(s.value, s.label) for s in InspectionStatus if s in INSPECTION_RESULTS],
+    )
+    notes = forms.CharField(
+        label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 40})
+    )
+    corrections = forms.CharField(
+        label="Corrections needed (if failed)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
     )

@@ -7,14 +7,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cityhall.models import Bilingual
+from cityhall.models import TimelineEvent as TimelineEventBase
+from cityhall.workflow import StatusGuard
 
 from .constants import (
-    EventKind,
     FeeKind,
     InspectionStatus,
     Kind,
@@ -180,7 +180,7 @@ class NumberSequence(models.Model):
         return f"{self.permit_type_id}/{self.year}: {self.last}"
 
 
-class Application(models.Model):
+class Application(StatusGuard, models.Model):
     """An application, which becomes the permit or license once issued."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -318,24 +318,14 @@ class Document(models.Model):
         return self.original_name
 
 
-class TimelineEvent(models.Model):
+class TimelineEvent(TimelineEventBase):
     """What happened to an application; public events are shown to the applicant."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=12, choices=EventKind.choices)
-    public = models.BooleanField(default=True)
-    status = models.CharField(max_length=16, choices=Status.choices, blank=True)
-    text = models.TextField(blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, blank=True)
 
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d}"
+    class Meta(TimelineEventBase.Meta):
+        pass
 
 
 class InfoRequest(models.Model):
@@ -375,7 +365,7 @@ class Payment(models.Model):
         return f"{self.amount} {self.get_method_display()}"
 
 
-class Inspection(models.Model):
+class Inspection(StatusGuard, models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="inspections"
     )

@@ -1,4 +1,5 @@
-"""Writes for permits and licenses. Every status change goes through `_move`."""
+"""Writes for permits and licenses. Every status change goes through the workflow engine
+(`APPLICATIONS.transition`, `INSPECTIONS.transition`); see workflow.py for the tables."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.services import notify
 from cityhall.calendar import add_business_days
-from cityhall.models import audit_as, system_user
+from cityhall.constants import EventKind
+from cityhall.models import audit_as
 
 from .constants import (
     ALLOWED_UPLOADS,
     INSPECTION_RESULTS,
     MAX_UPLOAD_BYTES,
-    EventKind,
     InspectionStatus,
     PaymentMethod,
     Status,
@@ -33,41 +34,25 @@ from .models import (
     Payment,
     PermitType,
     RenewalReminder,
-    TimelineEvent,
 )
-from .workflow import TransitionNotAllowed, check_transition
+from .workflow import APPLICATIONS, INSPECTIONS, TransitionNotAllowed
 
 # --- Helpers ---------------------------------------------------------------------------------
 
 
-def _move(application: Application, target: str, *, actor, text: str = "") -> Application:
-    """Lock the row, check the table, set the status and record a public timeline event."""
-    locked = Application.objects.select_for_update().get(pk=application.pk)
-    check_transition(application=locked, target=target, actor=actor)
-    locked.status = target
-    TimelineEvent.objects.create(
-        application=locked,
-        kind=EventKind.STATUS,
-        status=target,
-        text=text,
-        actor=actor,
-        public=True,
-    )
-    return locked
-
-
 def _tell_applicant(application: Application, event: str, **context) -> None:
-    """Notify the applicant after commit, in their language, through the hub."""
+    """Notify the applicant in their language, through the hub. Called inside the transaction:
+    the notification row commits with the change, and sending waits for the commit."""
+    notify(
+        user=application.applicant,
+        template="permit_notice",
+        context={"event": event, "application": application, **context},
+        link=application.get_absolute_url(),
+    )
 
-    def send():
-        notify(
-            user=application.applicant,
-            template="permit_notice",
-            context={"event": event, "application": application, **context},
-            link=application.get_absolute_url(),
-        )
 
-    transaction.on_commit(send)
+def _telling(event: str, **context):
+    return lambda application: _tell_applicant(application, event, **context)
 
 
 # --- The resident's application ---------------------------------------------------------------
@@ -109,7 +94,7 @@ def application_start(
 
 
 def _editable(application: Application, actor) -> None:
-    if application.applicant_id != actor.pk or application.status != Status.DRAFT:
+    if not APPLICATIONS.is_owner(application, actor) or application.status != Status.DRAFT:
         raise TransitionNotAllowed("Only the applicant can change a draft.")
 
 
@@ -155,11 +140,11 @@ def document_add(
     *, application: Application, actor, uploaded, requirement: DocumentRequirement | None = None
 ) -> Document:
     application = Application.objects.select_for_update().get(pk=application.pk)
-    allowed = (
-        application.status in (Status.DRAFT, Status.INFO_REQUESTED)
-        and application.applicant_id == actor.pk
-    )
-    if not (allowed or (actor.is_staff and actor.has_perm("permits.review_application"))):
+    allowed = application.status in (
+        Status.DRAFT,
+        Status.INFO_REQUESTED,
+    ) and APPLICATIONS.is_owner(application, actor)
+    if not (allowed or (actor.is_staff and actor.has_perm(APPLICATIONS.move("accept").who))):
         raise TransitionNotAllowed("Documents cannot be added now.")
     content_type = validate_upload(uploaded)
     name = uploaded.name.rsplit("/", 1)[-1][:150]
@@ -178,9 +163,7 @@ def document_add(
     document.file.save(f"{stem}{ALLOWED_UPLOADS[content_type]}", uploaded, save=False)
     document.save()
     if application.status != Status.DRAFT:
-        TimelineEvent.objects.create(
-            application=application, kind=EventKind.DOCUMENT, text=name, actor=actor, public=True
-        )
+        APPLICATIONS.record(application, kind=EventKind.DOCUMENT, text=name, actor=actor)
     return document
 
 
@@ -257,191 +240,244 @@ def _next_number(permit_type: PermitType, year: int) -> str:
     return f"{permit_type.code}-{year}-{sequence.last:06d}"
 
 
+@APPLICATIONS.handler("submit")
 @transaction.atomic
 def application_submit(*, application: Application, actor) -> Application:
     missing = application_missing(application)
     if any(missing.values()):
         raise ValidationError([message for messages in missing.values() for message in messages])
-    application = _move(application, Status.SUBMITTED, actor=actor)
-    now = timezone.now()
-    application.number = _next_number(application.permit_type, timezone.localtime(now).year)
-    application.submitted_at = now
-    application.fee_total = fee_for(application)
-    application.due_at = add_business_days(
-        timezone.localdate(now), application.permit_type.review_sla_days
+
+    def number_it(locked: Application) -> None:
+        now = timezone.now()
+        locked.number = _next_number(locked.permit_type, timezone.localtime(now).year)
+        locked.submitted_at = now
+        locked.fee_total = fee_for(locked)
+        locked.due_at = add_business_days(
+            timezone.localdate(now), locked.permit_type.review_sla_days
+        )
+
+    return APPLICATIONS.transition(
+        application, "submit", actor=actor, apply=number_it, notify=_telling("submitted")
     )
-    audit_as(application, actor).save()
-    _tell_applicant(application, "submitted")
-    return application
 
 
-@transaction.atomic
+@APPLICATIONS.handler("withdraw")
 def application_withdraw(*, application: Application, actor) -> Application:
-    application = _move(application, Status.WITHDRAWN, actor=actor)
-    audit_as(application, actor).save()
-    return application
+    return APPLICATIONS.transition(application, "withdraw", actor=actor)
 
 
+@APPLICATIONS.handler("answer")
 @transaction.atomic
 def info_answer(*, application: Application, actor, answer: str) -> Application:
     if not answer.strip():
         raise ValidationError({"answer": _("Write your answer.")})
-    application = _move(application, Status.IN_REVIEW, actor=actor, text=answer)
-    request = application.info_requests.filter(answered_at__isnull=True).last()
-    if request is not None:
-        request.answer = answer
-        request.answered_at = timezone.now()
-        request.save()
-    audit_as(application, actor).save()
-    return application
+
+    def record_answer(locked: Application) -> None:
+        request = locked.info_requests.filter(answered_at__isnull=True).last()
+        if request is not None:
+            request.answer = answer
+            request.answered_at = timezone.now()
+            request.save()
+
+    return APPLICATIONS.transition(
+        application, "answer", actor=actor, text=answer, apply=record_answer
+    )
 
 
 # --- Staff --------------------------------------------------------------------------------------
 
 
+@APPLICATIONS.handler("assign")
 @transaction.atomic
 def application_assign(*, application: Application, actor, reviewer) -> Application:
-    if not actor.has_perm("permits.review_application"):
-        raise TransitionNotAllowed("You do not have permission to assign applications.")
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    application.assigned_reviewer = reviewer
-    audit_as(application, actor).save(update_fields=["assigned_reviewer", "updated_at"])
-    TimelineEvent.objects.create(
-        application=application,
-        kind=EventKind.NOTE,
-        public=False,
+    def assign(locked: Application) -> None:
+        locked.assigned_reviewer = reviewer
+
+    return APPLICATIONS.transition(
+        application,
+        "assign",
         actor=actor,
+        apply=assign,
         text=f"Assigned to {reviewer.display_name}" if reviewer else "Unassigned",
     )
-    return application
 
 
-@transaction.atomic
+@APPLICATIONS.handler("accept")
 def application_accept(*, application: Application, actor) -> Application:
-    application = _move(application, Status.IN_REVIEW, actor=actor)
-    application.assigned_reviewer = application.assigned_reviewer or actor
-    audit_as(application, actor).save()
-    _tell_applicant(application, "in_review")
-    return application
+    def take(locked: Application) -> None:
+        locked.assigned_reviewer = locked.assigned_reviewer or actor
+
+    return APPLICATIONS.transition(
+        application, "accept", actor=actor, apply=take, notify=_telling("in_review")
+    )
 
 
+@APPLICATIONS.handler("request_info")
 @transaction.atomic
 def application_request_info(*, application: Application, actor, message: str) -> Application:
     if not message.strip():
         raise ValidationError({"message": "Say what the applicant needs to provide."})
-    application = _move(application, Status.INFO_REQUESTED, actor=actor, text=message)
-    InfoRequest.objects.create(application=application, message=message, requested_by=actor)
-    audit_as(application, actor).save()
-    _tell_applicant(application, "info_requested", message=message)
-    return application
+
+    def ask(locked: Application) -> None:
+        InfoRequest.objects.create(application=locked, message=message, requested_by=actor)
+
+    return APPLICATIONS.transition(
+        application,
+        "request_info",
+        actor=actor,
+        text=message,
+        apply=ask,
+        notify=_telling("info_requested", message=message),
+    )
 
 
-@transaction.atomic
+@APPLICATIONS.handler("approve")
 def application_approve(*, application: Application, actor, conditions: str = "") -> Application:
-    application = _move(application, Status.APPROVED, actor=actor, text=conditions)
-    application.conditions = conditions
-    application.decided_at = timezone.now()
-    audit_as(application, actor).save()
-    _tell_applicant(application, "approved", conditions=conditions)
-    return application
+    def decide(locked: Application) -> None:
+        locked.conditions = conditions
+        locked.decided_at = timezone.now()
+
+    return APPLICATIONS.transition(
+        application,
+        "approve",
+        actor=actor,
+        text=conditions,
+        apply=decide,
+        notify=_telling("approved", conditions=conditions),
+    )
 
 
-@transaction.atomic
+@APPLICATIONS.handler("deny")
 def application_deny(*, application: Application, actor, reason: str) -> Application:
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the denial; the applicant sees it."})
-    application = _move(application, Status.DENIED, actor=actor, text=reason)
-    application.decision_reason = reason
-    application.decided_at = timezone.now()
-    audit_as(application, actor).save()
-    _tell_applicant(application, "denied", reason=reason)
-    return application
 
+    def decide(locked: Application) -> None:
+        locked.decision_reason = reason
+        locked.decided_at = timezone.now()
 
-@transaction.atomic
-def application_issue(*, application: Application, actor) -> Application:
-    application = _move(application, Status.ISSUED, actor=actor)
-    if application.balance > 0:
-        raise ValidationError(
-            f"Fees of ${application.balance} are still due: record a payment or a waiver first."
-        )
-    application.issued_at = timezone.now()
-    application.expires_at = timezone.localdate() + timedelta(
-        days=application.permit_type.validity_days
+    return APPLICATIONS.transition(
+        application,
+        "deny",
+        actor=actor,
+        text=reason,
+        apply=decide,
+        notify=_telling("denied", reason=reason),
     )
-    audit_as(application, actor).save()
-    _tell_applicant(application, "issued")
-    return application
 
 
-@transaction.atomic
+@APPLICATIONS.handler("issue")
+def application_issue(*, application: Application, actor) -> Application:
+    def issue(locked: Application) -> None:
+        if locked.balance > 0:
+            raise ValidationError(
+                f"Fees of ${locked.balance} are still due: record a payment or a waiver first."
+            )
+        locked.issued_at = timezone.now()
+        locked.expires_at = timezone.localdate() + timedelta(days=locked.permit_type.validity_days)
+
+    return APPLICATIONS.transition(
+        application, "issue", actor=actor, apply=issue, notify=_telling("issued")
+    )
+
+
+@APPLICATIONS.handler("final")
 def application_final(*, application: Application, actor, text: str = "") -> Application:
     """Final a permit (all work complete). Passing the last inspection does this by itself."""
-    application = _move(application, Status.FINALED, actor=actor, text=text)
-    application.finaled_at = timezone.now()
-    audit_as(application, actor).save()
-    _tell_applicant(application, "finaled")
-    return application
+
+    def final(locked: Application) -> None:
+        locked.finaled_at = timezone.now()
+
+    return APPLICATIONS.transition(
+        application, "final", actor=actor, text=text, apply=final, notify=_telling("finaled")
+    )
 
 
-@transaction.atomic
+@APPLICATIONS.handler("revoke")
 def application_revoke(*, application: Application, actor, reason: str) -> Application:
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for revoking; the holder sees it."})
-    application = _move(application, Status.REVOKED, actor=actor, text=reason)
-    application.decision_reason = reason
-    audit_as(application, actor).save()
-    _tell_applicant(application, "revoked", reason=reason)
-    return application
+
+    def revoke(locked: Application) -> None:
+        locked.decision_reason = reason
+
+    return APPLICATIONS.transition(
+        application,
+        "revoke",
+        actor=actor,
+        text=reason,
+        apply=revoke,
+        notify=_telling("revoked", reason=reason),
+    )
 
 
-@transaction.atomic
-def application_note(*, application: Application, actor, text: str, public: bool) -> TimelineEvent:
-    """A message to the applicant (public) or an internal note only staff see."""
+@APPLICATIONS.handler("message")
+def application_message(*, application: Application, actor, text: str) -> Application:
+    """A message to the applicant: on their timeline and sent to them."""
     if not text.strip():
         raise ValidationError("Write the message.")
-    if not actor.is_staff:
-        raise TransitionNotAllowed("Only staff write notes.")
-    event = TimelineEvent.objects.create(
-        application=application,
-        kind=EventKind.MESSAGE if public else EventKind.NOTE,
-        public=public,
-        text=text,
-        actor=actor,
+    return APPLICATIONS.transition(
+        application, "message", actor=actor, text=text, notify=_telling("message", message=text)
     )
-    if public:
-        _tell_applicant(application, "message", message=text)
-    return event
 
 
-@transaction.atomic
+@APPLICATIONS.handler("note")
+def application_note(*, application: Application, actor, text: str) -> Application:
+    """An internal note only staff see."""
+    if not text.strip():
+        raise ValidationError("Write the note.")
+    return APPLICATIONS.transition(application, "note", actor=actor, text=text)
+
+
+def _payment(
+    application: Application, *, move: str, actor, amount: Decimal, method: str, reference: str
+) -> Payment:
+    if amount is None or amount <= 0:
+        raise ValidationError("The amount must be more than zero.")
+    payments: list[Payment] = []
+
+    def pay(locked: Application) -> None:
+        if amount > locked.balance:
+            raise ValidationError(f"The balance due is ${locked.balance}.")
+        payment = Payment(
+            application=locked,
+            amount=amount,
+            method=method,
+            reference=reference,
+            recorded_by=actor,
+        )
+        audit_as(payment, actor).save()
+        payments.append(payment)
+
+    label = PaymentMethod(method).label
+    APPLICATIONS.transition(application, move, actor=actor, apply=pay, text=f"{label}: ${amount}")
+    return payments[0]
+
+
+@APPLICATIONS.handler("payment")
 def payment_record(
     *, application: Application, actor, amount: Decimal, method: str, reference: str = ""
 ) -> Payment:
-    application = Application.objects.select_for_update().get(pk=application.pk)
-    needed = "permits.waive_fee" if method == PaymentMethod.WAIVER else "permits.issue_permit"
-    if not actor.has_perm(needed):
-        raise TransitionNotAllowed("You do not have permission to record this.")
-    if amount <= 0:
-        raise ValidationError("The amount must be more than zero.")
-    if amount > application.balance:
-        raise ValidationError(f"The balance due is ${application.balance}.")
-    payment = Payment(
-        application=application,
-        amount=amount,
-        method=method,
-        reference=reference,
-        recorded_by=actor,
+    """A payment taken at the counter (cash, check or card), or a waiver (its own move, which
+    needs `permits.waive_fee`)."""
+    if method not in PaymentMethod.values:
+        raise ValidationError("Choose how it was paid.")
+    move = "waive" if method == PaymentMethod.WAIVER else "payment"
+    return _payment(
+        application, move=move, actor=actor, amount=amount, method=method, reference=reference
     )
-    audit_as(payment, actor).save()
-    TimelineEvent.objects.create(
+
+
+@APPLICATIONS.handler("waive")
+def fee_waive(*, application: Application, actor, amount: Decimal, reference: str) -> Payment:
+    """Waive some or all of the fees (its own permission: `permits.waive_fee`)."""
+    return payment_record(
         application=application,
-        kind=EventKind.PAYMENT,
-        public=True,
         actor=actor,
-        text=f"{payment.get_method_display()}: ${amount}",
+        amount=amount,
+        method=PaymentMethod.WAIVER,
+        reference=reference,
     )
-    return payment
 
 
 # --- Inspections --------------------------------------------------------------------------------
@@ -452,7 +488,9 @@ def inspection_request(
     *, application: Application, actor, inspection_type, preferred_dates: str
 ) -> Inspection:
     application = Application.objects.select_for_update().get(pk=application.pk)
-    if application.applicant_id != actor.pk and not actor.has_perm("permits.inspect"):
+    if not APPLICATIONS.is_owner(application, actor) and not actor.has_perm(
+        INSPECTIONS.move("schedule").who
+    ):
         raise TransitionNotAllowed("Only the permit holder can request inspections.")
     if application.status != Status.ISSUED:
         raise ValidationError(_("Inspections can be requested once the permit is issued."))
@@ -472,67 +510,61 @@ def inspection_request(
         application=application, inspection_type=inspection_type, preferred_dates=preferred_dates
     )
     audit_as(inspection, actor).save()
-    TimelineEvent.objects.create(
-        application=application,
+    INSPECTIONS.record(
+        inspection,
         kind=EventKind.INSPECTION,
-        public=True,
         actor=actor,
         text=f"Inspection requested: {inspection_type.name_en}",
     )
     return inspection
 
 
-@transaction.atomic
+@INSPECTIONS.handler("schedule")
 def inspection_schedule(*, inspection: Inspection, actor, when: date, inspector) -> Inspection:
-    if not actor.has_perm("permits.inspect"):
-        raise TransitionNotAllowed("You do not have permission to schedule inspections.")
-    inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
-    if inspection.status not in (InspectionStatus.REQUESTED, InspectionStatus.SCHEDULED):
-        raise ValidationError("Only requested inspections can be scheduled.")
-    inspection.status = InspectionStatus.SCHEDULED
-    inspection.scheduled_for = when
-    inspection.inspector = inspector
-    audit_as(inspection, actor).save()
-    TimelineEvent.objects.create(
-        application=inspection.application,
-        kind=EventKind.INSPECTION,
-        public=True,
+    def schedule(locked: Inspection) -> None:
+        locked.scheduled_for = when
+        locked.inspector = inspector
+
+    return INSPECTIONS.transition(
+        inspection,
+        "schedule",
         actor=actor,
+        apply=schedule,
         text=f"Inspection scheduled: {inspection.inspection_type.name_en} on {when:%Y-%m-%d}",
+        notify=lambda locked: _tell_applicant(
+            locked.application, "inspection_scheduled", inspection=locked
+        ),
     )
-    _tell_applicant(inspection.application, "inspection_scheduled", inspection=inspection)
-    return inspection
 
 
+@INSPECTIONS.handler("record")
 @transaction.atomic
 def inspection_record(
     *, inspection: Inspection, actor, result: str, notes: str = "", corrections: str = ""
 ) -> Inspection:
-    if not actor.has_perm("permits.inspect"):
-        raise TransitionNotAllowed("You do not have permission to record inspections.")
     if result not in INSPECTION_RESULTS:
         raise ValidationError("Choose a result.")
     if result == InspectionStatus.FAILED and not corrections.strip():
         raise ValidationError("List the corrections needed.")
-    inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
-    if inspection.status != InspectionStatus.SCHEDULED:
-        raise ValidationError("Only scheduled inspections get a result.")
-    inspection.status = result
-    inspection.notes = notes
-    inspection.corrections = corrections
-    inspection.completed_at = timezone.now()
-    audit_as(inspection, actor).save()
-    application = inspection.application
-    TimelineEvent.objects.create(
-        application=application,
-        kind=EventKind.INSPECTION,
-        public=True,
+
+    def record(locked: Inspection) -> None:
+        locked.notes = notes
+        locked.corrections = corrections
+        locked.completed_at = timezone.now()
+
+    label = InspectionStatus(result).label
+    inspection = INSPECTIONS.transition(
+        inspection,
+        "record",
         actor=actor,
-        text=f"{inspection.inspection_type}: {inspection.get_status_display()}. {corrections}"[
-            :2000
-        ],
+        target=result,
+        apply=record,
+        text=f"{inspection.inspection_type}: {label}. {corrections}"[:2000],
+        notify=lambda locked: _tell_applicant(
+            locked.application, "inspection_result", inspection=locked
+        ),
     )
-    _tell_applicant(application, "inspection_result", inspection=inspection)
+    application = inspection.application
     required = set(application.permit_type.inspection_types.values_list("pk", flat=True))
     passed = set(
         application.inspections.filter(status=InspectionStatus.PASSED).values_list(
@@ -552,7 +584,7 @@ def inspection_record(
 @transaction.atomic
 def renewal_start(*, application: Application, actor) -> Application:
     """A renewal application pre-filled from the permit it renews (or the existing one)."""
-    if application.applicant_id != actor.pk:
+    if not APPLICATIONS.is_owner(application, actor):
         raise TransitionNotAllowed("Only the holder can renew.")
     if not application.permit_type.renewable or application.status not in (
         Status.ISSUED,
@@ -608,14 +640,15 @@ def permits_expire(*, today: date | None = None) -> int:
     ).select_related("permit_type"):
         if application.expires_at + timedelta(days=application.permit_type.grace_days) >= today:
             continue
-        with transaction.atomic():
-            moved = _move(application, Status.EXPIRED, actor=None)
-            audit_as(moved, system_user()).save()
-            # A permit already replaced by an issued renewal expires quietly.
-            if not moved.renewals.filter(status__in=[Status.ISSUED, Status.FINALED]).exists():
-                _tell_applicant(moved, "expired")
+        APPLICATIONS.transition(application, "expire", actor=None, notify=_tell_expired)
         expired += 1
     return expired
+
+
+def _tell_expired(application: Application) -> None:
+    # A permit already replaced by an issued renewal expires quietly.
+    if not application.renewals.filter(status__in=[Status.ISSUED, Status.FINALED]).exists():
+        _tell_applicant(application, "expired")
 
 
 def renewals_auto_create(*, today: date | None = None) -> int:

@@ -1,74 +1,91 @@
-"""The permit workflow as a table: (from, to) -> who may make the move.
+"""The permit workflows as tables: applications and their inspections.
 
-"applicant" means the person who applied (the resident's own application); a permission code
-means staff holding it; None means only the system (beat tasks, or a side effect such as the
-last inspection passing).
+OWNER is the person who applied; a permission code means staff holding it; SYSTEM means only
+beat tasks or a side effect (the last inspection passing finals the permit). Each move's
+service is registered with `@APPLICATIONS.handler(name)` in services.py.
 """
 
 from __future__ import annotations
 
-from cityhall.workflow import TransitionNotAllowed as BaseTransitionNotAllowed
+from cityhall.constants import EventKind
+from cityhall.workflow import (
+    OWNER,
+    SYSTEM,
+    Move,
+    TransitionNotAllowed,  # noqa: F401  (re-exported for callers)
+    Workflow,
+)
 
+from .constants import INSPECTION_RESULTS, InspectionStatus
 from .constants import Status as S
+from .models import Application, Inspection, TimelineEvent
 
-APPLICANT = "applicant"
+VIEW = "permits.view_application"
 REVIEW = "permits.review_application"
 DECIDE = "permits.decide_application"
 ISSUE = "permits.issue_permit"
 REVOKE = "permits.revoke_permit"
+WAIVE = "permits.waive_fee"
+INSPECT = "permits.inspect"
 
-ALLOWED_TRANSITIONS: dict[tuple[str, str], str | None] = {
-    (S.DRAFT, S.SUBMITTED): APPLICANT,
-    (S.DRAFT, S.WITHDRAWN): APPLICANT,
-    (S.SUBMITTED, S.IN_REVIEW): REVIEW,
-    (S.SUBMITTED, S.WITHDRAWN): APPLICANT,
-    (S.IN_REVIEW, S.INFO_REQUESTED): REVIEW,
-    (S.IN_REVIEW, S.APPROVED): DECIDE,
-    (S.IN_REVIEW, S.DENIED): DECIDE,
-    (S.IN_REVIEW, S.WITHDRAWN): APPLICANT,
-    (S.INFO_REQUESTED, S.IN_REVIEW): APPLICANT,
-    (S.INFO_REQUESTED, S.WITHDRAWN): APPLICANT,
-    (S.APPROVED, S.ISSUED): ISSUE,
-    (S.ISSUED, S.FINALED): ISSUE,
-    (S.ISSUED, S.EXPIRED): None,
-    (S.ISSUED, S.REVOKED): REVOKE,
-}
+SUBMITTED_ON = (S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED, S.APPROVED, S.ISSUED, S.FINALED)
+AFTER_SUBMIT = (*SUBMITTED_ON, S.EXPIRED, S.DENIED, S.WITHDRAWN, S.REVOKED)
+FORMS = "permits.forms."
 
 
-class TransitionNotAllowed(BaseTransitionNotAllowed):
-    pass
+def _is_applicant(application, actor, **_proof) -> bool:
+    return actor is not None and actor.is_authenticated and application.applicant_id == actor.pk
 
 
-def check_transition(*, application, target: str, actor) -> None:
-    """Raise TransitionNotAllowed unless `actor` (None = the system) may make this move."""
-    current = application.status
-    if (current, target) not in ALLOWED_TRANSITIONS:
-        raise TransitionNotAllowed(f"An application cannot go from {current} to {target}.")
-    rule = ALLOWED_TRANSITIONS[(current, target)]
-    if actor is None:
-        return
-    if rule is None:
-        raise TransitionNotAllowed("Only the system makes this change.")
-    if rule == APPLICANT:
-        if application.applicant_id != actor.pk:
-            raise TransitionNotAllowed("Only the applicant can do this.")
-        return
-    if not (actor.is_staff and actor.has_perm(rule)):
-        raise TransitionNotAllowed("You do not have permission to do this.")
-    if rule == DECIDE and application.applicant_id == actor.pk:
-        # Separation of duties: nobody decides their own application.
-        raise TransitionNotAllowed("You cannot decide an application you submitted.")
+APPLICATIONS = Workflow(
+    "permit application",
+    model=Application,
+    subject="application",
+    owner=_is_applicant,
+    timeline=lambda application: (TimelineEvent, {"application": application}),
+    moves=[
+        Move("submit", (S.DRAFT,), (S.SUBMITTED,), OWNER),
+        Move("withdraw", (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED), (S.WITHDRAWN,), OWNER),
+        Move("accept", (S.SUBMITTED,), (S.IN_REVIEW,), REVIEW, "Accept for review", primary=True),
+        Move("request_info", (S.IN_REVIEW,), (S.INFO_REQUESTED,), REVIEW, "Request information",
+             form=FORMS + "RequestInfoForm"),
+        Move("answer", (S.INFO_REQUESTED,), (S.IN_REVIEW,), OWNER),
+        Move("approve", (S.IN_REVIEW,), (S.APPROVED,), DECIDE, "Approve", not_own=True,
+             form=FORMS + "ApproveForm", primary=True),
+        Move("deny", (S.IN_REVIEW,), (S.DENIED,), DECIDE, "Deny", not_own=True,
+             form=FORMS + "DenyForm", danger=True),
+        Move("issue", (S.APPROVED,), (S.ISSUED,), ISSUE, "Issue", primary=True),
+        Move("final", (S.ISSUED,), (S.FINALED,), ISSUE, "Final (all work complete)"),
+        Move("expire", (S.ISSUED,), (S.EXPIRED,), SYSTEM),
+        Move("revoke", (S.ISSUED,), (S.REVOKED,), REVOKE, "Revoke", form=FORMS + "RevokeForm",
+             danger=True),
+        # Actions that keep the status.
+        Move("message", AFTER_SUBMIT, (), VIEW, "Send message", form=FORMS + "MessageForm",
+             event=EventKind.MESSAGE),
+        Move("note", AFTER_SUBMIT, (), VIEW, "Add note", form=FORMS + "NoteForm",
+             event=EventKind.NOTE, public=False),
+        Move("payment", SUBMITTED_ON, (), ISSUE, "Record payment", form=FORMS + "PaymentForm",
+             event=EventKind.PAYMENT),
+        Move("waive", SUBMITTED_ON, (), WAIVE, "Waive fees", form=FORMS + "WaiverForm",
+             event=EventKind.PAYMENT),
+        Move("assign", AFTER_SUBMIT, (), REVIEW, event=EventKind.ASSIGNED, public=False,
+             console=False),
+    ],
+)  # fmt: skip
 
-
-def staff_moves(*, application, actor) -> list[str]:
-    """The targets this staff member may move the application to (for console buttons)."""
-    moves = []
-    for (source, target), rule in ALLOWED_TRANSITIONS.items():
-        if source != application.status or rule in (None, APPLICANT):
-            continue
-        try:
-            check_transition(application=application, target=target, actor=actor)
-        except TransitionNotAllowed:
-            continue
-        moves.append(target)
-    return moves
+INSPECTIONS = Workflow(
+    "permit inspection",
+    model=Inspection,
+    subject="inspection",
+    owner=lambda inspection, actor, **_proof: _is_applicant(inspection.application, actor),
+    timeline=lambda inspection: (TimelineEvent, {"application_id": inspection.application_id}),
+    moves=[
+        Move("schedule", (InspectionStatus.REQUESTED, InspectionStatus.SCHEDULED),
+             (InspectionStatus.SCHEDULED,), INSPECT, "Schedule",
+             form=FORMS + "InspectionScheduleForm", event=EventKind.INSPECTION),
+        Move("record", (InspectionStatus.SCHEDULED,),
+             tuple(s for s in InspectionStatus if s in INSPECTION_RESULTS), INSPECT,
+             "Record result", form=FORMS + "InspectionResultForm", event=EventKind.INSPECTION,
+             primary=True),
+    ],
+)  # fmt: skip

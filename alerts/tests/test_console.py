@@ -26,7 +26,7 @@ def test_publish_then_watch_progress_then_cancel(officer_client):
     assert "Publish now" in page and "Aviso de calor" in page  # the Spanish preview
     assert "segment" in page  # the text-message length
 
-    response = officer_client.post(f"/console/alerts/alert/{alert.pk}/publish/")
+    response = officer_client.post(f"/console/alerts/alert/{alert.pk}/act/publish/")
     assert response.status_code == 302
     alert.refresh_from_db()
     assert alert.status == AlertStatus.PUBLISHED
@@ -36,7 +36,8 @@ def test_publish_then_watch_progress_then_cancel(officer_client):
     assert "hx-trigger" in progress and "<td>1</td>" in progress  # one waiting, still polling
 
     officer_client.post(
-        f"/console/alerts/alert/{alert.pk}/cancel/", {"reason_en": "Over", "reason_es": "Terminó"}
+        f"/console/alerts/alert/{alert.pk}/act/cancel/",
+        {"reason_en": "Over", "reason_es": "Terminó"},
     )
     alert.refresh_from_db()
     assert alert.status == AlertStatus.CANCELLED
@@ -47,7 +48,7 @@ def test_publish_problems_are_shown_and_nothing_changes(officer_client):
     alert = make_alert(title_es="", body_es="")
     page = officer_client.get(f"/console/alerts/alert/{alert.pk}/change/").content.decode()
     assert "Add the Spanish headline" in page
-    officer_client.post(f"/console/alerts/alert/{alert.pk}/publish/")
+    officer_client.post(f"/console/alerts/alert/{alert.pk}/act/publish/")
     alert.refresh_from_db()
     assert alert.status == AlertStatus.DRAFT
 
@@ -57,7 +58,7 @@ def test_staff_without_the_role_cannot_publish():
     alert = make_alert()
     page = manager.get(f"/console/alerts/alert/{alert.pk}/change/").content.decode()
     assert "Publish now" not in page
-    manager.post(f"/console/alerts/alert/{alert.pk}/publish/")
+    manager.post(f"/console/alerts/alert/{alert.pk}/act/publish/")
     alert.refresh_from_db()
     assert alert.status == AlertStatus.DRAFT
 
@@ -66,10 +67,10 @@ def test_published_alerts_are_read_only_and_get_updates(officer_client):
     from alerts import services
 
     alert = make_alert()
-    officer_client.post(f"/console/alerts/alert/{alert.pk}/publish/")
+    officer_client.post(f"/console/alerts/alert/{alert.pk}/act/publish/")
     page = officer_client.get(f"/console/alerts/alert/{alert.pk}/change/").content.decode()
     assert 'name="title_en"' not in page
-    response = officer_client.post(f"/console/alerts/alert/{alert.pk}/update/")
+    response = officer_client.post(f"/console/alerts/alert/{alert.pk}/act/update/")
     update = Alert.objects.get(msg_type=MessageType.UPDATE)
     assert response["Location"] == f"/console/alerts/alert/{update.pk}/change/"
     assert update.references == alert and update.status == AlertStatus.DRAFT

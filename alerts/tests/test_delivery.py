@@ -138,11 +138,9 @@ def test_backoff_grows_with_jitter(settings):
 
 
 def test_sweeper_requeues_lost_and_reclaims_dead_claims(published, settings, monkeypatch):
-    from alerts import tasks
-
     queued = []
     monkeypatch.setattr(
-        tasks, "enqueue_send", lambda pk, channel, on_commit=True: queued.append(pk)
+        delivery, "enqueue_send", lambda pk, channel, on_commit=True: queued.append(pk)
     )
     topic = make_topic("weather")
     make_subscription([topic], email="ann@example.com")

@@ -24,10 +24,11 @@ def publish(admin_user):
 
 
 def test_alerts_page_shows_active_first_then_archive(client, publish):
-    old = make_alert(title_en="Old heat warning")
-    old.status = AlertStatus.EXPIRED
-    old.published_at = timezone.now() - timedelta(days=40)
-    old.save()
+    old = make_alert(
+        title_en="Old heat warning",
+        status=AlertStatus.EXPIRED,
+        published_at=timezone.now() - timedelta(days=40),
+    )
     active = publish(title_en="Road closed on Main Street")
     body = client.get("/alerts/").content.decode()
     assert body.index("In effect now") < body.index(active.title_en) < body.index("Past alerts")

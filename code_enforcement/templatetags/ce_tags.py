@@ -2,16 +2,16 @@ from django import template
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.constants import EventKind
+
 register = template.Library()
 
-EVENT_LABELS = {
-    "received": _("Report received"),
+# What the reporter reads for each status a request reaches (other events use their kind).
+STATUS_LABELS = {
+    "new": _("Report received"),
     "acknowledged": _("Acknowledged by staff"),
     "in_progress": _("Work in progress"),
     "closed": _("Closed"),
-    "reopened": _("Reopened"),
-    "case_opened": _("Code enforcement case opened"),
-    "info_added": _("Information added by the reporter"),
 }
 
 
@@ -22,4 +22,6 @@ def t(obj, field: str) -> str:
 
 @register.filter
 def event_label(event) -> str:
-    return str(EVENT_LABELS.get(event.kind, event.kind))
+    if event.kind == EventKind.STATUS and event.status in STATUS_LABELS:
+        return str(STATUS_LABELS[event.status])
+    return event.label

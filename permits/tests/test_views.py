@@ -411,12 +411,13 @@ def test_open_data_dates_are_the_citys_dates(client, alice, fence):
 
 
 def test_console_final_action_finals_the_permit(admin_user, permit):
-    """The console offers "finaled" for an issued permit (staff_moves); pressing it finals it."""
+    """The console offers "Final" for an issued permit (moves_for); pressing it finals it."""
     client = verified_client(admin_user)
     change = client.get(f"/console/permits/application/{permit.pk}/change/")
     assert change.status_code == 200
-    assert "finaled" in change.context["moves"]
-    response = client.post(f"/console/permits/application/{permit.pk}/act/finaled/")
+    offered = [action["move"].name for action in change.context["workflow_actions"]]
+    assert "final" in offered and "Final (all work complete)" in change.content.decode()
+    response = client.post(f"/console/permits/application/{permit.pk}/act/final/")
     assert response.status_code == 302
     assert TimelineEvent.objects.filter(application=permit, status="finaled").exists()
     assert Application.objects.get(pk=permit.pk).status == Status.FINALED

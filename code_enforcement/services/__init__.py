@@ -1,0 +1,63 @@
+"""Writes for code enforcement, by subject: requests (reporting and triage), cases (inspection,
+notice, reinspection) and photos. Every status change goes through the workflow engine
+(`REQUESTS`, `CASES` in workflow.py)."""
+
+from .cases import (
+    case_close,
+    case_issue_notice,
+    case_no_violation,
+    case_open,
+    case_record_reinspection,
+    case_record_violation,
+    case_reinspect,
+    case_schedule_inspection,
+    comply_days,
+    request_open_case,
+)
+from .photos import photo_add_to_draft, photo_clean, photo_set_hidden
+from .requests import (
+    SIGN_IN_REQUIRED,
+    attributes_clean,
+    description_clean,
+    nearby_open_requests,
+    reporter_allowed,
+    request_acknowledge,
+    request_add_info,
+    request_assign,
+    request_close,
+    request_merge,
+    request_reopen,
+    request_start,
+    request_submit,
+    validate_location,
+)
+
+__all__ = [
+    "SIGN_IN_REQUIRED",
+    "attributes_clean",
+    "case_close",
+    "case_issue_notice",
+    "case_no_violation",
+    "case_open",
+    "case_record_reinspection",
+    "case_record_violation",
+    "case_reinspect",
+    "case_schedule_inspection",
+    "comply_days",
+    "description_clean",
+    "nearby_open_requests",
+    "photo_add_to_draft",
+    "photo_clean",
+    "photo_set_hidden",
+    "reporter_allowed",
+    "request_acknowledge",
+    "request_add_info",
+    "request_assign",
+    "request_close",
+    "request_merge",
+    "request_open_case",
+    "request_reopen",
+    "request_start",
+    "request_submit",
+    "validate_location",
+]

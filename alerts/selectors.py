@@ -90,7 +90,3 @@ def inbox_for(*, user) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).only(
         "pk", "subject", "created_at", "read_at", "link", "template", "alert_id"
     )
-
-
-def unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()

@@ -19,18 +19,3 @@ def add_business_days(start: date, days: int) -> date:
         if current.weekday() < 5 and current not in holidays:
             left -= 1
     return current
-
-
-def business_days_between(start: date, end: date) -> int:
-    """Business days after `start` up to and including `end` (negative if end is earlier)."""
-    if end < start:
-        return -business_days_between(end, start)
-    holidays = set(
-        Holiday.objects.filter(date__gt=start, date__lte=end).values_list("date", flat=True)
-    )
-    count, current = 0, start
-    while current < end:
-        current += timedelta(days=1)
-        if current.weekday() < 5 and current not in holidays:
-            count += 1
-    return count

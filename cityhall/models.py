@@ -198,3 +198,13 @@ class TimelineEvent(models.Model):
         if self.kind == EventKind.STATUS and self.status:
             return str(self.get_status_display())
         return str(self.get_kind_display())
+
+
+class NumberSequence(models.Model):
+    """The last number handed out in a named sequence (`permit:BLD:2026`, `case:2026`)."""
+
+    key = models.CharField(max_length=60, unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last}"

@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history
 
 from cityhall.constants import EventKind
 from cityhall.models import Neighborhood, User, system_user
+from cityhall.numbering import case_sequence, set_at_least
 
 from .constants import (
     CaseStatus,
@@ -611,4 +612,6 @@ def demo_load() -> dict[str, int]:
             defaults={"inspector": inspector},
         )
         created["code cases"] += 1
+    for year, last in counters.items():
+        set_at_least(case_sequence(year), last)
     return created

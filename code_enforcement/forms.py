@@ -53,10 +53,18 @@ class LocationForm(forms.Form):
 class DetailsForm(forms.Form):
     description = forms.CharField(
         label=_("Describe the problem"),
-        max_length=MAX_DESCRIPTION,
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": MAX_DESCRIPTION}),
         help_text=_("What, where exactly, and since when. Up to 4,000 characters."),
     )
+
+    def clean_description(self):
+        # The rule is the service's; the form only shows its answer beside the field.
+        from .services import description_clean
+
+        try:
+            return description_clean(self.cleaned_data["description"])
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.message_dict["description"]) from None
 
     def __init__(self, *args, category: ServiceCategory, **kwargs):
         super().__init__(*args, **kwargs)

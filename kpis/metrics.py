@@ -69,10 +69,6 @@ class Metric:
         return self.kind.startswith("snapshot")
 
 
-def _day_range(start: date, end: date) -> dict:
-    return {"range": (start, end)}
-
-
 def _grouped(
     queryset, date_field: str, dims: dict[str, str], *, numerator=None, denominator=None, total=None
 ) -> Iterable[Row]:
@@ -330,13 +326,6 @@ def households_reached(start, end):
         reached = _subscribed(day).filter(Q(by_email=True) | Q(by_sms=True)).count()
         yield Row(day, "", "", float(reached), float(households), [])
         day += timedelta(days=1)
-
-
-def _finished_deliveries(start, end):
-    return Delivery.objects.exclude(channel="portal").filter(
-        Q(status="sent", sent_at__date__range=(start, end))
-        | Q(status="failed", updated_at__date__range=(start, end))
-    )
 
 
 def delivery_success(start, end):

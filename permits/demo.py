@@ -11,13 +11,13 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from cityhall.models import Neighborhood, User, system_user
+from cityhall.numbering import permit_sequence, set_at_least
 
 from .constants import EventKind, FeeKind, Kind, PaymentMethod, Status
 from .models import (
     Application,
     DocumentRequirement,
     InspectionType,
-    NumberSequence,
     Payment,
     PermitType,
     Question,
@@ -514,10 +514,9 @@ def demo_load() -> dict[str, int]:
                     app.finaled_at = app.issued_at + timedelta(days=rng.randint(20, 120))
         applications.append(app)
     bulk_create_with_history(applications, Application, default_user=staff, batch_size=500)
+    codes = dict(PermitType.objects.values_list("pk", "code"))
     for (type_id, year), last in counters.items():
-        NumberSequence.objects.update_or_create(
-            permit_type_id=type_id, year=year, defaults={"last": last}
-        )
+        set_at_least(permit_sequence(codes[type_id], year), last)
     for app in Application.objects.filter(number__in=[a.number for a in applications]).only(
         "pk", "status", "submitted_at", "decided_at", "issued_at", "fee_total"
     ):

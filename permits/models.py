@@ -161,25 +161,6 @@ class Question(Bilingual, models.Model):
         return self.label_en
 
 
-class NumberSequence(models.Model):
-    """The last number handed out per type and year: locked while a number is taken, so numbers
-    are unique and have no gaps even when people submit at the same moment."""
-
-    permit_type = models.ForeignKey(PermitType, on_delete=models.CASCADE)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["permit_type", "year"], name="one_sequence_per_type_year"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.permit_type_id}/{self.year}: {self.last}"
-
-
 class Application(StatusGuard, models.Model):
     """An application, which becomes the permit or license once issued."""
 

@@ -15,6 +15,7 @@ from alerts.services import notify
 from cityhall.calendar import add_business_days
 from cityhall.constants import EventKind
 from cityhall.models import audit_as
+from cityhall.numbering import next_number, permit_sequence
 
 from .constants import (
     ALLOWED_UPLOADS,
@@ -30,7 +31,6 @@ from .models import (
     DocumentRequirement,
     InfoRequest,
     Inspection,
-    NumberSequence,
     Payment,
     PermitType,
     RenewalReminder,
@@ -228,16 +228,7 @@ def application_declare(*, application: Application, actor) -> Application:
 
 
 def _next_number(permit_type: PermitType, year: int) -> str:
-    # The sequence row is locked until the submitting transaction commits: concurrent submits
-    # of the same type queue here, so numbers are unique and gap-free (a rollback returns it).
-    NumberSequence.objects.bulk_create(
-        [NumberSequence(permit_type=permit_type, year=year)], ignore_conflicts=True
-    )
-    sequence = NumberSequence.objects.select_for_update().get(permit_type=permit_type, year=year)
-    sequence.last += 1
-
-    sequence.save(update_fields=["last"])
-    return f"{permit_type.code}-{year}-{sequence.last:06d}"
+    return f"{permit_type.code}-{year}-{next_number(permit_sequence(permit_type.code, year)):06d}"
 
 
 @APPLICATIONS.handler("submit")

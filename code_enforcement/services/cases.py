@@ -7,12 +7,12 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from cityhall.calendar import add_business_days
 from cityhall.constants import EventKind
 from cityhall.models import audit_as
+from cityhall.numbering import case_sequence, next_number
 
 from ..constants import (
     DEFAULT_COMPLY_DAYS,
@@ -29,14 +29,7 @@ from .requests import _tell_reporter, request_acknowledge, request_close, reques
 
 
 def _next_case_number(year: int) -> str:
-    # Serialized by an advisory transaction lock: unique, gap-free case numbers per year.
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [7_311_000 + year])
-    last = CodeCase.objects.filter(number__startswith=f"CE-{year}-").aggregate(m=Max("number"))["m"]
-    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"CE-{year}-{n:05d}"
+    return f"CE-{year}-{next_number(case_sequence(year)):05d}"
 
 
 def _is_repeat(address: str, exclude_pk=None) -> bool:

@@ -404,7 +404,7 @@ def test_a_description_over_4000_characters_is_refused():
     place(client, address="100 Main Street")
     response = client.post("/report/details/", {"description": "x" * 4001})
     assert response.status_code == 200
-    assert "Ensure this value has at most 4000 characters (it has 4001)." in html(response)
+    assert "Keep the description under 4,000 characters." in html(response)
     assert "description" not in draft(client)
     assert client.get("/report/photos/")["Location"] == "/report/"
     describe(client, "x" * 4000)

@@ -1,6 +1,6 @@
 from django import template
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse, translate_url
+from django.urls import translate_url
 from django.utils.html import format_html
 from django.utils.translation import get_language
 
@@ -23,12 +23,3 @@ def language_switch(context) -> str:
         other,
         _NAMES[other],
     )
-
-
-@register.simple_tag
-def url_if_available(name: str, *args) -> str:
-    """The URL of a service, or '' when the module that serves it is not installed yet."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""

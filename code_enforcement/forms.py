@@ -224,7 +224,9 @@ class CaseScheduleForm(ActionForm):
 
 
 class ViolationForm(ActionForm):
-    violation_type = forms.ModelChoiceField(label="Violation", queryset=ViolationType.objects.all())
+    violation_type = forms.ModelChoiceField(
+        label="Violation", queryset=ViolationType.objects.all(), empty_label=None
+    )
     severity = forms.ChoiceField(
         label="Severity", choices=Severity.choices, initial=Severity.MEDIUM
     )

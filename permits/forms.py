@@ -284,7 +284,7 @@ class InspectionScheduleForm(ActionForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
     )
-    inspector = StaffChoiceField(label="Inspector")
+    inspector = StaffChoiceField(label="Inspector", empty_label=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

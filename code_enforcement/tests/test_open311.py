@@ -1,6 +1,7 @@
-"""Open311 GeoReport v2: every JSON answer validates against the shared schemas; the spec's rules.
+"""Open311 GeoReport v2: every JSON answer validates against the published schemas; the spec's
+rules.
 
-The schemas live beside the repository in shared/standards/open311/ and refer to each other by
+The schemas are kept in standards/open311/ (copied from the specification) and refer to each other by
 file name ("$ref": "request.json"), so they are loaded into one `referencing` registry.
 """
 
@@ -32,8 +33,8 @@ from code_enforcement.models import (
     ServiceRequest,
 )
 
-# /work/main/code_enforcement/tests/test_open311.py -> /work/shared/standards/open311/
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "standards" / "open311"
+# The schemas are kept in the repository (standards/README.md says where they come from).
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "standards" / "open311"
 SCHEMA_FILES = (
     "service.json",
     "services.json",
@@ -99,9 +100,9 @@ DISCOVERY_SCHEMA = {
 def schemas() -> Registry:
     if not SCHEMA_DIR.is_dir():
         pytest.fail(
-            f"The Open311 schemas are missing: expected the folder {SCHEMA_DIR} (shared/standards/"
-            "open311/ beside the repository, with service.json, services.json, "
-            "service-definition.json, request.json, requests.json and swagger.json)."
+            f"The Open311 schemas are missing: expected the folder {SCHEMA_DIR} (with "
+            "service.json, services.json, service-definition.json, request.json, requests.json "
+            "and swagger.json; see standards/README.md)."
         )
     resources = []
     for name in SCHEMA_FILES:

@@ -134,7 +134,11 @@ class WorkflowActions:
             return HttpResponseRedirect(change_url)
         target = self.action_done(request, obj, move, result)
         if not target:
-            messages.success(request, f"{move.label}: done.")
+            if move.targets:
+                fresh = self.model._default_manager.get(pk=pk)
+                messages.success(request, f"{fresh} is now {fresh.get_status_display()}.")
+            else:
+                messages.success(request, f"{move.label}: done.")
         return HttpResponseRedirect(target or change_url)
 
     def _keep(self, request, obj, action) -> None:

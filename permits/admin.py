@@ -45,9 +45,10 @@ class PermitTypeAdmin(SimpleHistoryAdmin):
         "fee_amount",
         "review_sla_days",
         "renewable",
+        "blds_type",
         "is_active",
     ]
-    list_filter = ["kind", "renewable", "is_active"]
+    list_filter = ["kind", "renewable", "is_active", "blds_type"]
     search_fields = ["code", "name_en", "name_es"]
     inlines = [DocumentRequirementInline, QuestionInline]
 
@@ -119,7 +120,22 @@ class ApplicationAdmin(WorkflowActions, SimpleHistoryAdmin):
             {"fields": ["applicant", "applicant_name", "applicant_phone", "business_name"]},
         ),
         ("Property", {"fields": ["address", "zip_code", "neighborhood", "latitude", "longitude"]}),
-        ("Project", {"fields": ["description", "valuation", "units", "answers_display"]}),
+        (
+            "Project",
+            {
+                "fields": [
+                    "description",
+                    "valuation",
+                    "units",
+                    "total_sq_ft",
+                    "housing_units",
+                    "parcel_number",
+                    "contractor_name",
+                    "contractor_license",
+                    "answers_display",
+                ]
+            },
+        ),
         ("Fees", {"fields": ["fee_total", "balance_display"]}),
         ("Decision", {"fields": ["conditions", "decision_reason"]}),
         (

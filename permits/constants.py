@@ -38,19 +38,56 @@ class Status(models.TextChoices):
     REVOKED = "revoked", _("Revoked")
 
 
-# BLDS StatusCurrentMapped vocabulary.
+# --- BLDS (Building & Land Development Specification, permitdata.org) -----------------------------
+# The vocabularies of the mapped fields; standards/blds/vocabularies.json keeps the published
+# lists, and a test checks every exported value against them.
+
+
+class BldsPermitType(models.TextChoices):
+    BUILDING = "Building", "Building"
+    DEMOLITION = "Demolition", "Demolition"
+    ELECTRICAL = "Electrical", "Electrical"
+    MECHANICAL = "Mechanical", "Mechanical"
+    PLUMBING = "Plumbing", "Plumbing"
+    ROOF = "Roof", "Roof"
+    FENCE = "Fence", "Fence"
+    GRADING = "Grading", "Grading"
+    POOL_SPA = "Pool/Spa", "Pool/Spa"
+
+
+class BldsPermitClass(models.TextChoices):
+    RESIDENTIAL = "Residential", "Residential (single family, duplex)"
+    NON_RESIDENTIAL = "Non-Residential", "Non-residential (commercial, industrial, institutional)"
+
+
+class BldsWorkClass(models.TextChoices):
+    NEW = "New", "New construction"
+    EXISTING = "Existing", "Work on an existing building"
+
+
+# StatusCurrentMapped: what our statuses mean in BLDS's six values. Approved but not yet issued
+# (fees due) is still "In Review"; every ending that is not a final is "Permit Cancelled".
 BLDS_STATUS = {
     Status.SUBMITTED: "Application Accepted",
     Status.IN_REVIEW: "In Review",
     Status.INFO_REQUESTED: "In Review",
-    Status.APPROVED: "Permit Approved",
+    Status.APPROVED: "In Review",
     Status.ISSUED: "Permit Issued",
     Status.FINALED: "Permit Finaled",
-    Status.EXPIRED: "Permit Expired",
-    Status.DENIED: "Permit Denied",
+    Status.EXPIRED: "Permit Cancelled",
+    Status.DENIED: "Permit Cancelled",
     Status.WITHDRAWN: "Permit Cancelled",
-    Status.REVOKED: "Permit Revoked",
+    Status.REVOKED: "Permit Cancelled",
 }
+BLDS_INSPECTION_PHASE = "Inspection Phase"  # issued, with inspections requested or done
+
+# ContractorTradeMapped follows the kind of permit.
+BLDS_TRADE = {
+    BldsPermitType.ELECTRICAL: "Electrical",
+    BldsPermitType.MECHANICAL: "Mechanical",
+    BldsPermitType.PLUMBING: "Plumbing",
+}
+BLDS_DEFAULT_TRADE = "General"
 
 OPEN_STATUSES = {Status.SUBMITTED, Status.IN_REVIEW, Status.INFO_REQUESTED}
 

@@ -321,6 +321,42 @@ STREETS = [
 ]
 
 
+# How each demo type is published as open data (types without a BLDS type are licences or other
+# permits, published in the licences dataset).
+BLDS_MAPPING = {
+    "BLD": {"blds_type": "Building", "blds_class": "Residential", "blds_work_class": "Existing"},
+    "ELE": {"blds_type": "Electrical", "blds_class": "Residential", "blds_work_class": "Existing"},
+    "PLM": {"blds_type": "Plumbing", "blds_class": "Residential", "blds_work_class": "Existing"},
+    "FEN": {"blds_type": "Fence", "blds_class": "Residential", "blds_work_class": "New"},
+    "SGN": {"blds_type": "Building", "blds_class": "Non-Residential", "blds_work_class": "New"},
+}
+
+
+CONTRACTORS = [
+    ("Valle Builders Inc.", "1048217"),
+    ("Riverbend Electric", "887312"),
+    ("Ortiz Plumbing & Sons", "953108"),
+    ("Coastline Fence Co.", "1102945"),
+    ("", ""),  # owner-builder
+]
+
+
+def _building_details(permit_type: PermitType, number: str) -> dict:
+    """Square footage, units, parcel and contractor for building permits (their own random
+    stream, so the rest of the demo data stays as it was)."""
+    if not permit_type.blds_type:
+        return {}
+    pick = random.Random(number)
+    contractor, license_number = pick.choice(CONTRACTORS)
+    return {
+        "total_sq_ft": pick.randrange(120, 2400, 10),
+        "housing_units": 1 if permit_type.blds_class == "Residential" else None,
+        "parcel_number": f"{pick.randint(1, 999):03d}-{pick.randint(1, 999):03d}-{pick.randint(1, 99):03d}",
+        "contractor_name": contractor,
+        "contractor_license": license_number,
+    }
+
+
 def _types() -> dict[str, PermitType]:
     inspections = {}
     for position, (code, en, es) in enumerate(INSPECTIONS):
@@ -375,6 +411,7 @@ def _types() -> dict[str, PermitType]:
                 "auto_renew": auto,
                 "renewal_fee": Decimal(renewal_fee) if renewal_fee else None,
                 "position": position,
+                **BLDS_MAPPING.get(code, {"blds_type": ""}),
             },
         )
         if created:
@@ -488,6 +525,7 @@ def demo_load() -> dict[str, int]:
             description=f"{permit_type.name_en} at the property",
             valuation=valuation,
             units=units,
+            **_building_details(permit_type, number),
             online=rng.random() < 0.72,
             submitted_at=submitted_at,
             declared_at=submitted_at,

@@ -62,16 +62,40 @@ class ApplicantForm(forms.ModelForm):
         return value
 
 
+# What building permits also ask for (published in the BLDS open data; all optional).
+BUILDING_FIELDS = [
+    "total_sq_ft",
+    "housing_units",
+    "parcel_number",
+    "contractor_name",
+    "contractor_license",
+]
+
+
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Application
-        fields = ["description", "valuation", "units"]
+        fields = [
+            "description",
+            "valuation",
+            "units",
+            *BUILDING_FIELDS,
+        ]
         labels = {
             "description": _("Describe the project or business"),
             "valuation": _("Project value in dollars"),
             "units": _("Number of units"),
+            "total_sq_ft": _("Square feet of the work (optional)"),
+            "housing_units": _("Homes or apartments in the building (optional)"),
+            "parcel_number": _("Assessor's parcel number (optional)"),
+            "contractor_name": _("Contractor's company name (optional)"),
+            "contractor_license": _("Contractor's state license number (optional)"),
         }
-        help_texts = {"valuation": _("What the work will cost, labor and materials.")}
+        help_texts = {
+            "valuation": _("What the work will cost, labor and materials."),
+            "parcel_number": _("On your property tax bill, for example 012-345-067."),
+            "contractor_name": _("Leave empty if you are doing the work yourself."),
+        }
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
     def __init__(self, *args, **kwargs):
@@ -89,6 +113,9 @@ class ProjectForm(forms.ModelForm):
             unit = permit_type.t("unit")
             if unit:
                 self.fields["units"].label = _("Number of %(unit)s") % {"unit": unit}
+        if not permit_type.blds_type:
+            for name in BUILDING_FIELDS:
+                del self.fields[name]
         self.fields["description"].required = True
 
 

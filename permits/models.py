@@ -15,6 +15,9 @@ from cityhall.models import TimelineEvent as TimelineEventBase
 from cityhall.workflow import StatusGuard
 
 from .constants import (
+    BldsPermitClass,
+    BldsPermitType,
+    BldsWorkClass,
     FeeKind,
     InspectionStatus,
     Kind,
@@ -83,6 +86,28 @@ class PermitType(Bilingual, models.Model):
         verbose_name=_("required inspections"),
         blank=True,
         related_name="permit_types",
+    )
+    # How the type is published as open data: a BLDS permit type puts it in the building-permit
+    # dataset; without one (licences, events, filming) it goes to the licences dataset.
+    blds_type = models.CharField(
+        "BLDS permit type",
+        max_length=20,
+        choices=BldsPermitType.choices,
+        blank=True,
+        help_text="PermitTypeMapped in the building-permit dataset; leave empty for licences and "
+        "other permits that are not building permits.",
+    )
+    blds_class = models.CharField(
+        "BLDS permit class",
+        max_length=20,
+        choices=BldsPermitClass.choices,
+        default=BldsPermitClass.RESIDENTIAL,
+    )
+    blds_work_class = models.CharField(
+        "BLDS work class",
+        max_length=20,
+        choices=BldsWorkClass.choices,
+        default=BldsWorkClass.EXISTING,
     )
     is_active = models.BooleanField(_("accepting applications"), default=True)
     position = models.PositiveSmallIntegerField(default=100)
@@ -200,6 +225,14 @@ class Application(StatusGuard, models.Model):
         _("project value ($)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     units = models.DecimalField(_("units"), max_digits=10, decimal_places=2, null=True, blank=True)
+    # Building permits: what BLDS publishes beyond the basics (all optional for the applicant).
+    total_sq_ft = models.PositiveIntegerField(_("total square feet"), null=True, blank=True)
+    housing_units = models.PositiveSmallIntegerField(_("housing units"), null=True, blank=True)
+    parcel_number = models.CharField(_("parcel number (APN)"), max_length=40, blank=True)
+    contractor_name = models.CharField(_("contractor"), max_length=200, blank=True)
+    contractor_license = models.CharField(
+        _("contractor's state license number"), max_length=40, blank=True
+    )
     answers = models.JSONField(default=dict, blank=True)
     declared_at = models.DateTimeField(null=True, blank=True, editable=False)
     online = models.BooleanField(_("submitted online"), default=True)

@@ -9,7 +9,13 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .constants import BLDS_STATUS, Kind, Status
+from .constants import (
+    BLDS_DEFAULT_TRADE,
+    BLDS_INSPECTION_PHASE,
+    BLDS_STATUS,
+    BLDS_TRADE,
+    Status,
+)
 from .models import Application, DocumentRequirement, PermitType, Question
 
 PUBLIC_STATUSES = [s for s in Status if s != Status.DRAFT]
@@ -107,6 +113,10 @@ def permits_public_search(*, query: str) -> QuerySet[Application]:
     )
 
 
+# --- Open data -------------------------------------------------------------------------------------
+# Building permits in BLDS fields; licences (and permits that are not building permits) in their
+# own dataset. Neither carries applicant contact data.
+
 BLDS_HEADER = [
     "PermitNum",
     "Description",
@@ -114,27 +124,59 @@ BLDS_HEADER = [
     "IssuedDate",
     "CompletedDate",
     "StatusCurrent",
-    "StatusCurrentMapped",
     "OriginalAddress1",
+    "OriginalAddress2",
     "OriginalCity",
     "OriginalState",
     "OriginalZip",
     "Jurisdiction",
+    "PermitClass",
+    "PermitClassMapped",
+    "StatusCurrentMapped",
+    "WorkClass",
+    "WorkClassMapped",
     "PermitType",
     "PermitTypeMapped",
+    "PermitTypeDesc",
+    "StatusDate",
+    "TotalSqFt",
+    "Link",
+    "Latitude",
+    "Longitude",
+    "EstProjectCost",
+    "HousingUnits",
+    "PIN",
+    "ContractorCompanyName",
+    "ContractorTrade",
+    "ContractorTradeMapped",
+    "ContractorLicNum",
+    "ContractorStateLic",
     "ExpiresDate",
+    "Fee",
+    "Publisher",
+]
+
+LICENSE_HEADER = [
+    "LicenseNum",
+    "LicenseType",
+    "LicenseTypeDesc",
+    "Kind",
+    "BusinessName",
+    "Description",
+    "Status",
+    "AppliedDate",
+    "IssuedDate",
+    "ExpiresDate",
+    "StatusDate",
+    "Address",
+    "City",
+    "State",
+    "Zip",
     "Latitude",
     "Longitude",
     "Link",
+    "Publisher",
 ]
-
-BLDS_TYPE = {
-    "BLD": "Building",
-    "ELE": "Electrical",
-    "PLM": "Plumbing",
-    "FEN": "Fence",
-    "SGN": "Sign",
-}
 
 
 def _date(value) -> str:
@@ -146,36 +188,130 @@ def _date(value) -> str:
     return value.isoformat()
 
 
+def _coordinate(value) -> str:
+    return "" if value is None else f"{value:.6f}"
+
+
+def _number(value) -> str:
+    return "" if value is None else str(int(value))
+
+
+def _published(*, building: bool) -> QuerySet[Application]:
+    """What the open datasets publish: every application that was ever submitted (a draft
+    withdrawn before submitting has no number and never was a record)."""
+    queryset = Application.objects.filter(status__in=PUBLIC_STATUSES, number__isnull=False)
+    if building:
+        return queryset.exclude(permit_type__blds_type="")
+    return queryset.filter(permit_type__blds_type="")
+
+
+def open_data_version(*, building: bool) -> tuple[str, object]:
+    """(ETag, Last-Modified) of a dataset: its newest change and its size, in one query."""
+    from django.db.models import Count, Max
+
+    stats = _published(building=building).aggregate(last=Max("updated_at"), n=Count("pk"))
+    last = stats["last"]
+    tag = f"{'b' if building else 'l'}-{stats['n']}-{last.timestamp() if last else 0:.6f}"
+    return tag, last
+
+
+def _blds_status(app, has_inspections: bool) -> str:
+    if app.status == Status.ISSUED and has_inspections:
+        return BLDS_INSPECTION_PHASE
+    return BLDS_STATUS[app.status]
+
+
 def blds_rows(*, site_url: str) -> Iterator[list[str]]:
+    """The header, then one row per building permit."""
+    from django.db.models import Exists, OuterRef
+    from django.utils import translation
+
+    from .models import Inspection
+
     city = settings.CITY["name"].replace("City of ", "")
+    state = settings.CITY["state_code"]
     yield BLDS_HEADER
     queryset = (
-        Application.objects.filter(status__in=PUBLIC_STATUSES)
+        _published(building=True)
         .select_related("permit_type")
+        .annotate(has_inspections=Exists(Inspection.objects.filter(application=OuterRef("pk"))))
         .order_by("submitted_at", "pk")
     )
-    for app in queryset.iterator(chunk_size=2000):
-        permit_type = app.permit_type
-        mapped = BLDS_TYPE.get(
-            permit_type.code, "License" if permit_type.kind == Kind.LICENSE else "Other"
-        )
-        yield [
-            app.number,
-            app.description[:500],
-            _date(app.submitted_at),
-            _date(app.issued_at),
-            _date(app.finaled_at),
-            app.get_status_display(),
-            BLDS_STATUS.get(app.status, ""),
-            app.address,
-            city,
-            settings.CITY["state_code"],
-            app.zip_code,
-            settings.CITY["name"],
-            permit_type.name_en,
-            mapped,
-            _date(app.expires_at),
-            "" if app.latitude is None else f"{app.latitude:.6f}",
-            "" if app.longitude is None else f"{app.longitude:.6f}",
-            f"{site_url}/permits/search/?q={app.number}",
-        ]
+    with translation.override("en"):
+        for app in queryset.iterator(chunk_size=2000):
+            permit_type = app.permit_type
+            trade = BLDS_TRADE.get(permit_type.blds_type, BLDS_DEFAULT_TRADE)
+            has_contractor = bool(app.contractor_name or app.contractor_license)
+            yield [
+                app.number,
+                app.description[:500],
+                _date(app.submitted_at),
+                _date(app.issued_at),
+                _date(app.finaled_at),
+                str(app.get_status_display()),
+                app.address,
+                "",
+                city,
+                state,
+                app.zip_code,
+                settings.CITY["name"],
+                permit_type.blds_class,
+                permit_type.blds_class,
+                _blds_status(app, app.has_inspections),
+                permit_type.blds_work_class,
+                permit_type.blds_work_class,
+                permit_type.code,
+                permit_type.blds_type,
+                permit_type.name_en,
+                _date(app.updated_at),
+                _number(app.total_sq_ft),
+                f"{site_url}/permits/search/?q={app.number}",
+                _coordinate(app.latitude),
+                _coordinate(app.longitude),
+                "" if app.valuation is None else f"{app.valuation:.2f}",
+                _number(app.housing_units),
+                app.parcel_number,
+                app.contractor_name,
+                trade if has_contractor else "",
+                trade if has_contractor else "",
+                app.contractor_license,
+                state if app.contractor_license else "",
+                _date(app.expires_at),
+                _number(app.fee_total),
+                settings.CITY["name"],
+            ]
+
+
+def license_rows(*, site_url: str) -> Iterator[list[str]]:
+    """The header, then one row per licence or other non-building permit."""
+    from django.utils import translation
+
+    city = settings.CITY["name"].replace("City of ", "")
+    yield LICENSE_HEADER
+    queryset = (
+        _published(building=False).select_related("permit_type").order_by("submitted_at", "pk")
+    )
+    with translation.override("en"):
+        for app in queryset.iterator(chunk_size=2000):
+            permit_type = app.permit_type
+            yield [
+                app.number,
+                permit_type.code,
+                permit_type.name_en,
+                str(permit_type.get_kind_display()),
+                app.business_name,
+                app.description[:500],
+                str(app.get_status_display()),
+                _date(app.submitted_at),
+                _date(app.issued_at),
+                _date(app.expires_at),
+                _date(app.updated_at),
+                app.address,
+                city,
+                settings.CITY["state_code"],
+                app.zip_code,
+                _coordinate(app.latitude),
+                _coordinate(app.longitude),
+                f"{site_url}/permits/search/?q={app.number}",
+                settings.CITY["name"],
+            ]

@@ -31,5 +31,28 @@ urlpatterns = [
     path("permits/<str:number>/", views.detail, name="detail"),
     path("permits/<str:number>/submitted/", views.submitted, name="submitted"),
     path("permits/<str:number>/renew/", views.renew, name="renew"),
-    path("open-data/permits.csv", views.open_data_csv, name="open_data"),
+    path(
+        "open-data/permits.csv",
+        views.open_data,
+        {"dataset": "permits", "fmt": "csv"},
+        name="open_data",
+    ),
+    path(
+        "open-data/permits.json",
+        views.open_data,
+        {"dataset": "permits", "fmt": "json"},
+        name="open_data_json",
+    ),
+    path(
+        "open-data/licenses.csv",
+        views.open_data,
+        {"dataset": "licenses", "fmt": "csv"},
+        name="open_data_licenses",
+    ),
+    path(
+        "open-data/licenses.json",
+        views.open_data,
+        {"dataset": "licenses", "fmt": "json"},
+        name="open_data_licenses_json",
+    ),
 ]

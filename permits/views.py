@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import csv
+import json
+from collections.abc import Iterator
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,7 +11,13 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    condition,
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from . import selectors, services
 from .constants import Status
@@ -324,12 +332,70 @@ class _Echo:
         return value
 
 
-@require_GET
-def open_data_csv(request: HttpRequest) -> StreamingHttpResponse:
-    """All submitted permits in the Building & Land Development Specification (BLDS) fields."""
-    writer = csv.writer(_Echo())
+# Typed values in the JSON variant (CSV carries text only).
+_INTEGERS = {"TotalSqFt", "HousingUnits", "Fee"}
+_DECIMALS = {"Latitude", "Longitude", "EstProjectCost"}
+
+
+def _json_value(name: str, value: str):
+    if value == "":
+        return None
+    if name in _INTEGERS:
+        return int(value)
+    if name in _DECIMALS:
+        return float(value)
+    return value
+
+
+def _json_lines(rows: Iterator[list[str]]) -> Iterator[str]:
+    header = next(rows)
+    yield "["
+    for index, row in enumerate(rows):
+        item = {name: _json_value(name, value) for name, value in zip(header, row, strict=True)}
+        yield ("," if index else "") + "\n" + json.dumps(item, ensure_ascii=False)
+    yield "\n]\n"
+
+
+DATASETS = {
+    # name: (building permits?, rows)
+    "permits": (True, selectors.blds_rows),
+    "licenses": (False, selectors.license_rows),
+}
+
+
+def _version(request, dataset: str) -> tuple[str, object]:
+    # One query for both validators (the decorator asks for each).
+    if not hasattr(request, "_open_data_version"):
+        request._open_data_version = selectors.open_data_version(building=DATASETS[dataset][0])
+    return request._open_data_version
+
+
+def _etag(request, dataset: str, fmt: str) -> str:
+    return f"{_version(request, dataset)[0]}-{fmt}"
+
+
+def _last_modified(request, dataset: str, fmt: str):
+    return _version(request, dataset)[1]
+
+
+@require_safe
+@condition(etag_func=_etag, last_modified_func=_last_modified)
+def open_data(request: HttpRequest, dataset: str, fmt: str) -> StreamingHttpResponse:
+    """Building permits in the Building & Land Development Specification (BLDS) fields, and
+    licences in their own dataset; CSV or JSON, streamed. Conditional GET answers 304 while
+    nothing changed, so pollers download a dataset only when it did."""
+    _building, rows_of = DATASETS[dataset]
     site = request.build_absolute_uri("/").rstrip("/")
-    rows = (writer.writerow(row) for row in selectors.blds_rows(site_url=site))
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="permits.csv"'
+    rows = rows_of(site_url=site)
+    if fmt == "json":
+        response = StreamingHttpResponse(
+            _json_lines(rows), content_type="application/json; charset=utf-8"
+        )
+    else:
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse(
+            (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{dataset}.csv"'
+    response["Cache-Control"] = "public, max-age=300"
     return response

@@ -48,6 +48,8 @@ def make_permit_type(code: str = "BLD", **kw) -> PermitType:
         "fee_amount": Decimal("100.00"),
     }
     fields.update(kw)
+    # A building permit unless it is a licence (or told otherwise): published in BLDS.
+    fields.setdefault("blds_type", "" if fields.get("kind") == "license" else "Building")
     permit_type = PermitType.objects.create(code=code, **fields)
     if inspection_types:
         permit_type.inspection_types.set(inspection_types)

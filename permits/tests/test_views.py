@@ -391,6 +391,11 @@ def test_open_data_csv(client, public_records):
         zip(BLDS_HEADER, body[numbers.index(public_records["issued"].number)], strict=True)
     )
     assert issued["StatusCurrentMapped"] == "Permit Issued"
+    denied = dict(
+        zip(BLDS_HEADER, body[numbers.index(public_records["denied"].number)], strict=True)
+    )
+    assert denied["StatusCurrentMapped"] == "Permit Cancelled"
+    assert denied["StatusCurrent"] == "Denied"
     assert issued["OriginalAddress1"] == "12 Quince Lane"
     assert issued["OriginalState"] == settings.CITY["state_code"]
     assert issued["ExpiresDate"] == public_records["issued"].expires_at.isoformat()

@@ -45,6 +45,8 @@ class AlertForm(forms.ModelForm):
             "english_only",
             "topic",
             "event",
+            "event_es",
+            "same_event",
             "category",
             "urgency",
             "severity",
@@ -112,13 +114,17 @@ class AlertAdmin(WorkflowActions, SimpleHistoryAdmin):
             },
         ),
         ("English", {"fields": ["title_en", "body_en", "instruction_en"]}),
-        ("Spanish", {"fields": ["title_es", "body_es", "instruction_es", "english_only"]}),
+        (
+            "Spanish",
+            {"fields": ["title_es", "event_es", "body_es", "instruction_es", "english_only"]},
+        ),
         (
             "Alert details (CAP)",
             {
                 "fields": [
                     "topic",
                     "event",
+                    "same_event",
                     "category",
                     "urgency",
                     "severity",

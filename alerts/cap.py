@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import xml.etree.ElementTree as ET
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Max, Min
@@ -24,10 +23,19 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 _FORBIDDEN_IN_SENDER = set(" ,<&\t\r\n")
 
 
-def alert_to_cap(alert, *, site_url: str) -> bytes:
-    """The alert as a UTF-8 CAP 1.2 XML document, XML declaration included."""
+IPAWS_CODE = "IPAWSv1.0"
+CMAM_TEXT_LENGTH = 90  # what a Wireless Emergency Alert shows
+
+
+def alert_to_cap(alert, *, site_url: str, ipaws: bool | None = None) -> bytes:
+    """The alert as a UTF-8 CAP 1.2 XML document, XML declaration included.
+
+    With `ipaws` (default: the CAP_IPAWS_PROFILE setting) it also follows the CAP 1.2 USA IPAWS
+    profile: the profile code, a SAME event code, SAME geocodes and the EAS/WEA parameters.
+    """
     site_url = site_url.rstrip("/")
-    sender = cap_sender(site_url)
+    sender = cap_sender()
+    ipaws = settings.CAP_IPAWS_PROFILE if ipaws is None else ipaws
 
     root = ET.Element(_q("alert"))
     _add(root, "identifier", alert.identifier)
@@ -36,6 +44,8 @@ def alert_to_cap(alert, *, site_url: str) -> bytes:
     _add(root, "status", "Actual")
     _add(root, "msgType", alert.msg_type)
     _add(root, "scope", "Public")
+    if ipaws:
+        _add(root, "code", IPAWS_CODE)
     if alert.references_id:
         original = alert.references
         _add(
@@ -56,6 +66,7 @@ def alert_to_cap(alert, *, site_url: str) -> bytes:
             web=site_url + path,
             area_desc=area_desc,
             polygons=polygons,
+            ipaws=ipaws,
         )
 
     ET.indent(root)
@@ -64,10 +75,14 @@ def alert_to_cap(alert, *, site_url: str) -> bytes:
     )
 
 
-def cap_sender(site_url: str) -> str:
-    """`cityhall@<host of site_url>`, without the characters CAP forbids in a sender."""
-    host = urlsplit(site_url).hostname or "localhost"
-    return "cityhall@" + "".join(ch for ch in host if ch not in _FORBIDDEN_IN_SENDER)
+def cap_sender() -> str:
+    """The installation's CAP sender (CAP_SENDER), without the characters CAP forbids. It does
+    not follow SITE_URL: a new web address must not change who sent the city's alerts."""
+    return "".join(ch for ch in settings.CAP_SENDER if ch not in _FORBIDDEN_IN_SENDER)
+
+
+def sender_domain() -> str:
+    return cap_sender().rsplit("@", 1)[-1] or "localhost"
 
 
 def cap_datetime(value: datetime.datetime) -> str:
@@ -81,16 +96,18 @@ def sent_at(alert) -> datetime.datetime:
     return alert.published_at or alert.effective
 
 
-def _add_info(root, alert, *, language_tag, language, web, area_desc, polygons) -> None:
+def _add_info(root, alert, *, language_tag, language, web, area_desc, polygons, ipaws) -> None:
     # The order of the children is fixed by the CAP schema.
     info = ET.SubElement(root, _q("info"))
     _add(info, "language", language_tag)
     _add(info, "category", alert.category)
-    _add(info, "event", alert.event)
+    _add(info, "event", alert.event_name(language))
     _add(info, "responseType", alert.response_type)
     _add(info, "urgency", alert.urgency)
     _add(info, "severity", alert.severity)
     _add(info, "certainty", alert.certainty)
+    if ipaws:
+        _value_pair(info, "eventCode", "SAME", alert.same_event or "ADR")
     _add(info, "effective", cap_datetime(alert.effective))
     if alert.onset:
         _add(info, "onset", cap_datetime(alert.onset))
@@ -103,10 +120,30 @@ def _add_info(root, alert, *, language_tag, language, web, area_desc, polygons) 
         _add(info, "instruction", instruction)
     _add(info, "web", web)
     _add(info, "contact", settings.CITY["phone"])
+    if ipaws:
+        _value_pair(info, "parameter", "EAS-ORG", settings.CAP_EAS_ORG)
+        for channel in settings.CAP_BLOCKCHANNEL:
+            _value_pair(info, "parameter", "BLOCKCHANNEL", channel)
+        _value_pair(info, "parameter", "CMAMtext", _cmam_text(alert.title(language)))
     area = ET.SubElement(info, _q("area"))
     _add(area, "areaDesc", area_desc)
     for polygon in polygons:
         _add(area, "polygon", polygon)
+    if ipaws:
+        _value_pair(area, "geocode", "SAME", settings.CAP_SAME_GEOCODE)
+
+
+def _value_pair(parent: ET.Element, tag: str, name: str, value: str) -> None:
+    element = ET.SubElement(parent, _q(tag))
+    _add(element, "valueName", name)
+    _add(element, "value", value)
+
+
+def _cmam_text(headline: str) -> str:
+    headline = " ".join(headline.split())
+    if len(headline) <= CMAM_TEXT_LENGTH:
+        return headline
+    return headline[: CMAM_TEXT_LENGTH - 1].rstrip() + "…"
 
 
 def _area(alert) -> tuple[str, list[str]]:

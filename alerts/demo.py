@@ -65,6 +65,16 @@ TOPICS = [
     ),
 ]
 
+EVENTS_ES = {
+    "Boil water advisory": "Aviso de hervir el agua",
+    "Excessive heat warning": "Advertencia de calor extremo",
+    "Council meeting": "Reunión del concejo",
+    "Road closure": "Cierre de calle",
+    "Grass fire": "Incendio de pastizal",
+    "Community event": "Evento comunitario",
+    "Road work advisory": "Aviso de obras en la vía",
+}
+
 PAST_ALERTS = [
     (
         "utilities",
@@ -202,6 +212,7 @@ def demo_load() -> dict[str, int]:
             status=AlertStatus.EXPIRED,
             category=category,
             event=event,
+            event_es=EVENTS_ES[event],
             severity=severity,
             urgency=Urgency.EXPECTED,
             response_type=ResponseType.MONITOR,
@@ -227,6 +238,7 @@ def demo_load() -> dict[str, int]:
             status=AlertStatus.PUBLISHED,
             category=Category.TRANSPORT,
             event="Road work advisory",
+            event_es=EVENTS_ES["Road work advisory"],
             severity=Severity.MODERATE,
             urgency=Urgency.EXPECTED,
             response_type=ResponseType.AVOID,

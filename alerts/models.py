@@ -130,6 +130,19 @@ class Alert(StatusGuard, models.Model):
     event = models.CharField(
         _("event"), max_length=100, help_text=_("For example: Boil water advisory.")
     )
+    event_es = models.CharField(
+        _("event (Spanish)"),
+        max_length=100,
+        blank=True,
+        help_text=_("For example: Aviso de hervir el agua."),
+    )
+    same_event = models.CharField(
+        "SAME event code",
+        max_length=3,
+        blank=True,
+        help_text="For the IPAWS profile of CAP (e.g. CEM civil emergency, LAE local area "
+        "emergency, EVI evacuation, SPW shelter in place); ADR (administrative) when empty.",
+    )
     urgency = models.CharField(
         _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.EXPECTED
     )
@@ -206,6 +219,9 @@ class Alert(StatusGuard, models.Model):
 
     def body(self, language: str | None = None) -> str:
         return self.body_es if _spanish(language) and self.body_es else self.body_en
+
+    def event_name(self, language: str | None = None) -> str:
+        return self.event_es if _spanish(language) and self.event_es else self.event
 
     def instruction(self, language: str | None = None) -> str:
         return (

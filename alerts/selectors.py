@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
@@ -74,8 +76,26 @@ def alert_public(*, pk: int) -> Alert | None:
     )
 
 
-def alerts_for_feed(*, limit: int = 50) -> list[Alert]:
-    return list(Alert.objects.public().select_related("topic").order_by("-published_at")[:limit])
+def _in_feed(now=None):
+    """What the Atom feed lists: public alerts, less those expired more than
+    ALERTS_FEED_EXPIRED_HOURS ago (aggregators drop expired alerts; the CAP URL stays)."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    gone = now - timedelta(hours=settings.ALERTS_FEED_EXPIRED_HOURS)
+    return Alert.objects.public().filter(expires__gte=gone)
+
+
+def alerts_for_feed(*, limit: int = 50, now=None) -> list[Alert]:
+    return list(_in_feed(now).select_related("topic").order_by("-published_at")[:limit])
+
+
+def feed_version(*, now=None) -> tuple[int, object]:
+    """(how many, newest change) of what the feed lists: its ETag and Last-Modified."""
+    from django.db.models import Count, Max
+
+    stats = _in_feed(now).aggregate(n=Count("pk"), last=Max("updated_at"))
+    return stats["n"], stats["last"]
 
 
 def subscription_for_user(*, user) -> Subscription | None:

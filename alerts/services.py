@@ -43,6 +43,8 @@ def alert_publish_problems(alert: Alert, *, now=None) -> list[str]:
             problems.append(_("Add the Spanish headline, or tick “English only”."))
         if not alert.body_es.strip():
             problems.append(_("Add the Spanish description, or tick “English only”."))
+        if not alert.event_es.strip():
+            problems.append(_("Add the Spanish event name, or tick “English only”."))
         if alert.instruction_en.strip() and not alert.instruction_es.strip():
             problems.append(_("Add the Spanish “what to do”, or tick “English only”."))
     if alert.expires <= alert.effective:
@@ -132,6 +134,8 @@ def alert_cancel(*, alert: Alert, actor, reason_en: str = "", reason_es: str = "
         english_only=alert.english_only,
         category=alert.category,
         event=alert.event,
+        event_es=alert.event_es,
+        same_event=alert.same_event,
         urgency="Past",
         severity="Minor",
         certainty="Observed",
@@ -171,6 +175,8 @@ def alert_prepare_update(*, alert: Alert, actor) -> Alert:
         "english_only",
         "category",
         "event",
+        "event_es",
+        "same_event",
         "urgency",
         "severity",
         "certainty",

@@ -10,10 +10,16 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    condition,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from . import selectors, services
 from .atom import alerts_atom_feed
@@ -30,7 +36,7 @@ def _site_url() -> str:
     return settings.SITE_URL.rstrip("/")
 
 
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     topics = list(Topic.objects.filter(is_active=True))
     topic = next((t for t in topics if t.slug == request.GET.get("topic")), None)
@@ -47,7 +53,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = selectors.alert_public(pk=pk)
     if alert is None:
@@ -55,10 +61,31 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "alerts/detail.html", {"alert": alert})
 
 
-@require_GET
+def _cap_alert(request, pk: int):
+    # One query for the view and both validators.
+    if not hasattr(request, "_cap_alert"):
+        request._cap_alert = selectors.alert_public(pk=pk)
+    return request._cap_alert
+
+
+def _cap_etag(request, pk: int) -> str | None:
+    alert = _cap_alert(request, pk)
+    if alert is None:
+        return None
+    profile = "ipaws" if settings.CAP_IPAWS_PROFILE else "cap"
+    return f"{alert.identifier}-{alert.updated_at.timestamp():.6f}-{profile}"
+
+
+def _cap_modified(request, pk: int):
+    alert = _cap_alert(request, pk)
+    return alert.updated_at if alert else None
+
+
+@require_safe
+@condition(etag_func=_cap_etag, last_modified_func=_cap_modified)
 @cache_control(max_age=60, public=True)
 def cap(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = selectors.alert_public(pk=pk)
+    alert = _cap_alert(request, pk)
     if alert is None:
         raise Http404
     return HttpResponse(
@@ -66,13 +93,35 @@ def cap(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_GET
+def _feed_version(request):
+    if not hasattr(request, "_feed_version"):
+        request._feed_version = selectors.feed_version()
+    return request._feed_version
+
+
+def _feed_etag(request) -> str:
+    count, last = _feed_version(request)
+    return f"feed-{get_language()}-{count}-{last.timestamp() if last else 0:.6f}"
+
+
+def _feed_modified(request):
+    return _feed_version(request)[1]
+
+
+@require_safe
+@condition(etag_func=_feed_etag, last_modified_func=_feed_modified)
 @cache_control(max_age=60, public=True)
 def feed(request: HttpRequest) -> HttpResponse:
+    """The Atom index of alerts, in the page's language; pollers get 304 while nothing changed."""
     alerts = selectors.alerts_for_feed()
-    updated = max((a.published_at for a in alerts), default=timezone.now())
+    updated = max((a.updated_at for a in alerts), default=timezone.now())
+    language = "es" if (get_language() or "en").startswith("es") else "en"
     body = alerts_atom_feed(
-        alerts, site_url=_site_url(), feed_url=_site_url() + reverse("alerts:feed"), updated=updated
+        alerts,
+        site_url=_site_url(),
+        feed_url=_site_url() + reverse("alerts:feed"),
+        updated=updated,
+        language=language,
     )
     return HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
 
@@ -103,7 +152,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/subscribe.html", {"form": form})
 
 
-@require_GET
+@require_safe
 def subscribe_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/subscribe_sent.html")
 
@@ -209,14 +258,14 @@ def my_alerts(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.inbox_for(user=request.user), 25).get_page(request.GET.get("page"))
     return render(request, "alerts/inbox.html", {"page": page})
 
 
 @login_required
-@require_GET
+@require_safe
 def message(request: HttpRequest, pk: int) -> HttpResponse:
     # Only the resident's own messages: anyone else's is "not found", not "forbidden".
     notification = get_object_or_404(Notification, pk=pk, user=request.user)

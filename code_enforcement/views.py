@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import selectors, services
 from .forms import (
@@ -140,7 +140,7 @@ def report_location(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def address_suggestions(request: HttpRequest) -> HttpResponse:
     """htmx: addresses starting like what was typed (the form works without it)."""
     query = request.GET.get("address", "").strip()
@@ -315,7 +315,7 @@ def _secret(request: HttpRequest, public_id: str) -> str:
     return request.session.get(SECRETS, {}).get(public_id, "")
 
 
-@require_GET
+@require_safe
 def submitted(request: HttpRequest, public_id: str) -> HttpResponse:
     service_request = get_object_or_404(
         ServiceRequest.objects.select_related("category"), public_id=public_id
@@ -376,7 +376,7 @@ def track(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def request_map(request: HttpRequest) -> HttpResponse:
     """The public map (JavaScript) with a plain list below it for everyone else."""
     category = ServiceCategory.objects.filter(
@@ -393,7 +393,7 @@ def request_map(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def request_map_data(request: HttpRequest) -> JsonResponse:
     category = ServiceCategory.objects.filter(
         code=request.GET.get("category"), sensitive=False
@@ -407,7 +407,7 @@ def report_start_over(request: HttpRequest) -> HttpResponse:
     return redirect("code_enforcement:report")
 
 
-@require_GET
+@require_safe
 def photo(request: HttpRequest, public_id: str, photo_id: int) -> FileResponse:
     """A report's photo, unless staff hid it; a draft's photo only to the browser that added it."""
     draft_token = (request.session.get(SESSION) or {}).get("token", "")

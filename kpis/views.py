@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import forecast as forecasting
 from .metrics import METRICS, REGISTRY
@@ -77,7 +77,7 @@ def _scorecards(period, rollups, targets):
     return cards
 
 
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require_dashboard(request)
     period = _period(request)
@@ -131,7 +131,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def export_csv(request: HttpRequest, key: str) -> HttpResponse:
     """Every chart's data: the weekly trend and each breakdown of one metric."""
     _require_dashboard(request)
@@ -177,7 +177,7 @@ def export_csv(request: HttpRequest, key: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def forecasts(request: HttpRequest) -> HttpResponse:
     _require_dashboard(request)
     by_category = [
@@ -195,7 +195,7 @@ def forecasts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def performance(request: HttpRequest) -> HttpResponse:
     """Public: the metrics the city chose to publish, last 90 days against the 90 before."""
     period = parse_period({"period": "quarter"})

@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
     condition,
-    require_GET,
     require_http_methods,
     require_POST,
     require_safe,
@@ -35,7 +34,7 @@ from .models import Application, Document, PermitType
 from .workflow import TransitionNotAllowed
 
 
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "permits/index.html", {"types": selectors.permit_types_offered()})
 
@@ -70,7 +69,7 @@ def _draft(request: HttpRequest, public_id) -> Application:
 
 
 @login_required
-@require_GET
+@require_safe
 def task_list(request: HttpRequest, public_id) -> HttpResponse:
     application = _draft(request, public_id)
     missing = services.application_missing(application)
@@ -211,7 +210,7 @@ def _own(request: HttpRequest, number: str) -> Application:
 
 
 @login_required
-@require_GET
+@require_safe
 def submitted(request, number):
     return render(request, "permits/submitted.html", {"application": _own(request, number)})
 
@@ -294,7 +293,7 @@ def renew(request, number):
 
 
 @login_required
-@require_GET
+@require_safe
 def document(request, public_id, document_id):
     """A document, to its applicant or to staff who may see applications (verified 2FA)."""
     doc = get_object_or_404(
@@ -316,7 +315,7 @@ def document(request, public_id, document_id):
     return response
 
 
-@require_GET
+@require_safe
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     results = None

@@ -7,13 +7,13 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import selectors
 from .forms import ProfileForm
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"services": selectors.services()})
 
@@ -46,12 +46,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/profile.html", {"form": form})
 
 
-@require_GET
+@require_safe
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/accessibility.html")
 
 
-@require_GET
+@require_safe
 def manifest(request: HttpRequest) -> JsonResponse:
     """Web app manifest, so residents can add Virtual City Hall to a phone's home screen."""
     data = {

@@ -45,6 +45,7 @@ def make_alert(topic: Topic | None = None, **kw) -> Alert:
         "body_es": "Las temperaturas llegarán a 40 °C esta tarde. Los centros de enfriamiento "
         "están abiertos.",
         "event": "Heat advisory",
+        "event_es": "Aviso de calor",
         "effective": now,
         "expires": now + timedelta(days=1),
     }

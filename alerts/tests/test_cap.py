@@ -256,12 +256,19 @@ def test_update_references_the_original(cap_schema, topic):
 
 
 @pytest.mark.django_db
-def test_sender_is_cap_safe_for_any_site_url(cap_schema, topic):
-    document = alert_to_cap(make_alert(topic), site_url="http://127.0.0.1:8000")
+def test_sender_is_the_installations_whatever_the_site_url(cap_schema, topic, settings):
+    """Alert identities do not follow the web address: the sender (and so every reference)
+    is CAP_SENDER, made CAP-safe."""
+    alert = make_alert(topic)
+    senders = {
+        text(parse(alert_to_cap(alert, site_url=url)), "cap:sender")
+        for url in ("http://127.0.0.1:8000", "https://cityhall.riverbend.example")
+    }
+    assert senders == {"cityhall@riverbend.example"}
+    settings.CAP_SENDER = "city hall,<alerts>@riverbend.example"
+    document = alert_to_cap(alert, site_url="http://127.0.0.1:8000")
     assert_valid(cap_schema, document)
-    sender = text(parse(document), "cap:sender")
-    assert sender == "cityhall@127.0.0.1"
-    assert not set(sender) & set(" ,<&")
+    assert not set(text(parse(document), "cap:sender")) & set(" ,<&")
 
 
 @pytest.mark.django_db
@@ -275,7 +282,7 @@ def test_atom_feed_lists_each_alert_with_its_cap_link(topic):
 
     feed = ET.fromstring(document)
     assert feed.tag == f"{ATOM}feed"
-    assert feed.findtext(f"{ATOM}id") == feed_url
+    assert feed.findtext(f"{ATOM}id") == "tag:riverbend.example,2026:alerts"
     assert feed.findtext(f"{ATOM}title") == "City of Riverbend alerts"
     assert feed.findtext(f"{ATOM}updated") == PUBLISHED_CAP
     assert feed.findtext(f"{ATOM}author/{ATOM}name") == "City of Riverbend"
@@ -287,9 +294,11 @@ def test_atom_feed_lists_each_alert_with_its_cap_link(topic):
     assert len(entries) == len(alerts)
     for entry, alert in zip(entries, alerts, strict=True):
         page_url = f"{SITE_URL}/alerts/{alert.pk}/"
-        assert entry.findtext(f"{ATOM}id") == page_url
+        assert entry.findtext(f"{ATOM}id") == (
+            f"tag:riverbend.example,2026:alert:{alert.identifier}"
+        )
         assert entry.findtext(f"{ATOM}title") == alert.title_en
-        assert entry.findtext(f"{ATOM}updated") == PUBLISHED_CAP
+        assert entry.findtext(f"{ATOM}published") == PUBLISHED_CAP
         assert entry.find(f"{ATOM}category").get("term") == "Health"
         by_type = {link.get("type"): link for link in entry.findall(f"{ATOM}link")}
         assert by_type["text/html"].get("href") == page_url

@@ -83,6 +83,16 @@ CITY = {
     "address": env_str("CITY_ADDRESS", "100 Main Street, Riverbend, CA 95000"),
 }
 
+# CAP: who the city is as an alert sender (stable: alert identities, references and the Atom ids
+# never change when SITE_URL does), and the optional IPAWS profile.
+CAP_SENDER = env_str("CAP_SENDER", "cityhall@" + CITY["email"].rsplit("@", 1)[-1])
+CAP_IPAWS_PROFILE = env_bool("CAP_IPAWS_PROFILE", False)
+CAP_SAME_GEOCODE = env_str("CAP_SAME_GEOCODE", "006000")  # SAME/FIPS: 0 + state + county
+CAP_EAS_ORG = env_str("CAP_EAS_ORG", "CIV")
+CAP_BLOCKCHANNEL = env_list("CAP_BLOCKCHANNEL", [])
+# Expired alerts leave the Atom feed after this long (they stay at their CAP address).
+ALERTS_FEED_EXPIRED_HOURS = env_int("ALERTS_FEED_EXPIRED_HOURS", 48, minimum=0)
+
 # --- Applications ------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "cityhall.apps.ConsoleAdminConfig",

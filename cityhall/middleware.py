@@ -1,11 +1,12 @@
-"""One gate for every staff-only area: a staff account with a verified second factor."""
+"""Request gates: staff-only areas need a verified second factor; bodies have a size limit."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -42,3 +43,59 @@ class StaffOTPRequiredMiddleware:
                 query = urlencode({"next": request.get_full_path()})
                 return redirect(f"{reverse('admin:login')}?{query}")
         return self.get_response(request)
+
+
+class RequestGuardMiddleware:
+    """Refuse, before any view runs, what no page can use:
+
+    * a body larger than MAX_REQUEST_BYTES, before any of it is read (Django limits form fields
+      in memory, but a multipart upload would be streamed to a temporary file first: a 200 MB
+      POST must cost us nothing);
+    * a NUL byte in the address, the query or a form body (PostgreSQL text cannot hold one:
+      it would reach the database as a server error).
+
+    API paths (`.json`, `.xml`) get the Open311 error shape; everything else a short text.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.MAX_REQUEST_BYTES
+        if length > limit:
+            message = f"The request is too large: at most {limit // (1024 * 1024)} MB can be sent."
+            return _refusal(request.path, 413, message)
+        if _has_nul(request):
+            return _refusal(request.path, 400, "The request contains a NUL character.")
+        return self.get_response(request)
+
+
+def _has_nul(request) -> bool:
+    query = request.META.get("QUERY_STRING", "")
+    if "\x00" in request.path or "%00" in query or "\x00" in query:
+        return True
+    if request.content_type == "application/x-www-form-urlencoded":
+        body = request.body  # small: the size check above came first
+        return b"%00" in body or b"\x00" in body
+    return False
+
+
+def _refusal(path: str, status: int, message: str) -> HttpResponse:
+    from xml.sax.saxutils import escape
+
+    if path.endswith(".json"):
+        body = json.dumps([{"code": status, "description": message}])
+        kind = "application/json"
+    elif path.endswith(".xml"):
+        body = (
+            f'<?xml version="1.0" encoding="utf-8"?>\n<errors><error><code>{status}</code>'
+            f"<description>{escape(message)}</description></error></errors>"
+        )
+        kind = "text/xml"
+    else:
+        body, kind = message, "text/plain"
+    return HttpResponse(body, status=status, content_type=f"{kind}; charset=utf-8")

@@ -178,6 +178,7 @@ class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
         "resolve_due",
         "closed_at",
         "photos_list",
+        "media_link",
         "events_list",
         "duplicates_list",
     ]
@@ -207,6 +208,18 @@ class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
             obj.contact_phone,
         ]
         return ", ".join(p for p in parts if p) or "anonymous"
+
+    @admin.display(description="media link from the Open311 client")
+    def media_link(self, obj):
+        # The client's link, shown as text to open: the City never fetches it.
+        if not obj.media_url:
+            return "—"
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer nofollow">{}</a>'
+            " (outside link, sent by the app that filed the report)",
+            obj.media_url,
+            obj.media_url,
+        )
 
     @admin.display(description="photos")
     def photos_list(self, obj):

@@ -431,6 +431,7 @@ def demo_load() -> dict[str, int]:
     weights = [w for _c, w, _s in categories.values()]
     cats = list(categories.values())
     requests = []
+    now = timezone.now()
     for day in range(730, -1, -1):
         date = today - timedelta(days=day)
         seasonal = 1 + 0.35 * math.sin(2 * math.pi * (date.timetuple().tm_yday - 100) / 365)
@@ -444,6 +445,8 @@ def demo_load() -> dict[str, int]:
             created_at = timezone.make_aware(
                 datetime.combine(date, time(rng.randint(6, 21), rng.randint(0, 59))), tz
             )
+            # Today's reports were made before now, never later in the day.
+            created_at = min(created_at, now - timedelta(minutes=10))
             age = day
             status, resolution, closed_at = RequestStatus.NEW, "", None
             if age > 2 or rng.random() < 0.4:
@@ -453,7 +456,7 @@ def demo_load() -> dict[str, int]:
                 closed_at = created_at + timedelta(
                     days=max(1, rng.gauss(category.resolution_sla_days * 0.8, 5))
                 )
-                if closed_at.date() > today:
+                if closed_at > now:
                     status, closed_at = RequestStatus.IN_PROGRESS, None
                 else:
                     resolution = rng.choices(
@@ -487,7 +490,7 @@ def demo_load() -> dict[str, int]:
                     created_at=created_at,
                     triage_due=date + timedelta(days=category.triage_sla_days + 1),
                     resolve_due=date + timedelta(days=int(category.resolution_sla_days * 1.4)),
-                    acknowledged_at=created_at + timedelta(hours=rng.randint(2, 60))
+                    acknowledged_at=min(created_at + timedelta(hours=rng.randint(2, 60)), now)
                     if status != RequestStatus.NEW
                     else None,
                     closed_at=closed_at,

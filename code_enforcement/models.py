@@ -195,6 +195,8 @@ class ServiceRequest(StatusGuard, models.Model):
     )
     status_notes = models.CharField(max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A link an Open311 client sent with the report (never fetched by us; staff open it).
+    media_url = models.URLField(_("media link"), max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     triage_due = models.DateField(null=True, blank=True, editable=False)
     resolve_due = models.DateField(null=True, blank=True, editable=False)

@@ -27,7 +27,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -122,7 +122,8 @@ def _endpoint(*methods: str) -> Callable:
 
     def decorate(view):
         @wraps(view)
-        def wrapper(request: HttpRequest, fmt: str, **kwargs) -> HttpResponse:
+        def wrapper(request: HttpRequest, fmt: str | None, **kwargs) -> HttpResponse:
+            fmt = fmt or "json"
             with translation.override("en"):
                 try:
                     if request.method not in allowed:
@@ -168,7 +169,8 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
         "endpoints": [
             {
                 "specification": SPECIFICATION,
-                "url": _site_url() + "/open311/v2",
+                # The address the client reached us at: always one it can reach again.
+                "url": request.build_absolute_uri("/open311/v2"),
                 "changeset": CHANGESET,
                 "type": "production",
                 "formats": ["application/json", "text/xml"],
@@ -181,7 +183,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
 @_endpoint("GET")
 def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
     # jurisdiction_id is accepted and ignored: this server answers for one city.
-    categories = ServiceCategory.objects.filter(is_active=True).annotate(
+    categories = _api_categories().annotate(
         has_attributes=Exists(ServiceAttribute.objects.filter(category=OuterRef("pk")))
     )
     data = [
@@ -199,12 +201,14 @@ def service_list(request: HttpRequest, fmt: str) -> HttpResponse:
     return _respond(data, fmt, root="services")
 
 
+def _api_categories():
+    """What API clients can use: active categories that take reports without a signed-in
+    resident (the others need a City Hall account, which Open311 clients do not have)."""
+    return ServiceCategory.objects.filter(is_active=True, allow_anonymous=True)
+
+
 def _active_category(code: str) -> ServiceCategory | None:
-    return (
-        ServiceCategory.objects.filter(code=code, is_active=True)
-        .select_related("department")
-        .first()
-    )
+    return _api_categories().filter(code=code).select_related("department").first()
 
 
 def _attribute_values(attribute: ServiceAttribute) -> list[dict[str, str]]:
@@ -302,7 +306,9 @@ def _request_data(service_request: ServiceRequest) -> dict:
         "zipcode": None,
         "lat": None if hidden else service_request.latitude,
         "long": None if hidden else service_request.longitude,
-        "media_url": None if hidden or not photos else _media_url(photos[0]),
+        "media_url": None
+        if hidden
+        else (_media_url(photos[0]) if photos else service_request.media_url or None),
     }
 
 
@@ -310,8 +316,12 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+_PUBLIC_ID = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+
+
 def _ids(value: str) -> list[str]:
-    ids = _split(value)
+    # Only what could be an id reaches the database (no NUL bytes, no 5,000-character ids).
+    ids = [part for part in _split(value) if _PUBLIC_ID.match(part)]
     return list(dict.fromkeys(ids + [public_id.upper() for public_id in ids]))
 
 
@@ -409,6 +419,11 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
     )
 
 
+@_endpoint("GET", "POST")
+def not_found(request: HttpRequest, fmt: str | None, rest: str = "") -> HttpResponse:
+    raise Open311Error(404, "There is no such Open311 endpoint; see discovery.json.")
+
+
 # --- Requests: submitting -----------------------------------------------------------------------
 
 
@@ -503,6 +518,22 @@ def _open311_message(error: ValidationError) -> str:
     return " ".join(str(message) for message in error.messages)
 
 
+def _media_url_param(params) -> str:
+    url = params.get("media_url", "").strip()
+    if not url:
+        return ""
+    validator = URLValidator(schemes=["http", "https"])
+    try:
+        if len(url) > 500:
+            raise ValidationError("too long")
+        validator(url)
+    except ValidationError:
+        raise Open311Error(
+            400, "media_url must be an http or https URL of at most 500 characters."
+        ) from None
+    return url
+
+
 def _contact(params) -> dict[str, str]:
     email = params.get("email", "").strip()
     if email:
@@ -512,8 +543,10 @@ def _contact(params) -> dict[str, str]:
             raise Open311Error(400, "email is not a valid email address.") from None
     try:
         phone = normalize_phone(params.get("phone", ""))
-    except ValidationError as error:
-        raise Open311Error(400, "phone: " + " ".join(error.messages)) from None
+    except ValidationError:
+        # Optional in the spec, and written every way there is: a number we cannot text is
+        # left out rather than refusing the report.
+        phone = ""
     name = " ".join(" ".join([params.get("first_name", ""), params.get("last_name", "")]).split())
     return {"contact_name": name[:100], "contact_email": email, "contact_phone": phone}
 
@@ -531,12 +564,13 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Open311Error(400, "service_code is required.")
     category = _active_category(code)
     if category is None:
-        raise Open311Error(400, f"service_code {code} not found.")
+        raise Open311Error(404, f"service_code {code} not found.")
     latitude, longitude, address = _location(params)
     attributes = _attribute_answers(category, params)
     contact = _contact(params)
-    # device_id, account_id and media_url are accepted and ignored: no accounts are linked and
-    # the City never fetches media from a URL a client gives it.
+    # device_id and account_id are accepted and ignored: no accounts are linked. media_url is
+    # kept and shown to staff as a link; the City never fetches what a client points it to.
+    media_url = _media_url_param(params)
     try:
         created, _secret = services.request_submit(
             category=category,
@@ -549,15 +583,10 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
             language="en",
             source=Source.OPEN311,
             api_key=key,
+            media_url=media_url,
             **contact,
         )
     except ValidationError as error:
-        if getattr(error, "code", None) == services.SIGN_IN_REQUIRED:
-            raise Open311Error(
-                400,
-                f"service_code {code} cannot be submitted through Open311: the City needs a "
-                f"signed-in resident for it. Report it at {_site_url()}/report/.",
-            ) from None
         raise Open311Error(400, _open311_message(error)) from None
     data = [
         {

@@ -1,6 +1,6 @@
 """Open311 GeoReport v2 at /open311/v2/..., outside the language prefixes (the API is English)."""
 
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 
 from . import open311
 
@@ -36,4 +36,6 @@ urlpatterns = [
         name="request",
     ),
     path("open311/v2/tokens/<str:token>.<open311_format:fmt>", open311.token, name="token"),
+    # Anything else under the API answers in the API's error shape, not an HTML page.
+    re_path(r"^open311/v2/(?P<rest>.*?)(?:\.(?P<fmt>json|xml))?$", open311.not_found),
 ]

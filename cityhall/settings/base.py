@@ -93,6 +93,9 @@ CAP_BLOCKCHANNEL = env_list("CAP_BLOCKCHANNEL", [])
 # Expired alerts leave the Atom feed after this long (they stay at their CAP address).
 ALERTS_FEED_EXPIRED_HOURS = env_int("ALERTS_FEED_EXPIRED_HOURS", 48, minimum=0)
 
+# The largest request body accepted at all (a photo is at most 8 MB, a document 10 MB).
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=1024)
+
 # --- Applications ------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "cityhall.apps.ConsoleAdminConfig",
@@ -120,6 +123,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cityhall.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -73,9 +73,11 @@ def nearby_open_requests(
 # --- What a report says -------------------------------------------------------------------------
 
 
-def description_clean(description: str) -> str:
+def description_clean(description: str, *, required: bool = True) -> str:
+    """The report's description. Open311 GeoReport v2 makes it optional for API clients (the
+    category, place and attributes may say it all); people on the web always describe it."""
     description = (description or "").strip()
-    if not description:
+    if not description and required:
         raise ValidationError({"description": _("Describe the problem.")})
     if len(description) > MAX_DESCRIPTION:
         raise ValidationError({"description": _("Keep the description under 4,000 characters.")})
@@ -192,12 +194,13 @@ def request_submit(
     api_key=None,
     draft_token: str = "",
     attribute_names=None,
+    media_url: str = "",
 ) -> tuple[ServiceRequest, str]:
     """File a report. Returns it and a secret the anonymous reporter keeps to add information.
     `attribute_names(code)` names a category question in error messages (Open311's
     `attribute[CODE]`)."""
     reporter_allowed(category, reporter)
-    description = description_clean(description)
+    description = description_clean(description, required=source != Source.OPEN311)
     attributes = attributes_clean(
         category, attributes or {}, name=attribute_names or (lambda code: code)
     )
@@ -219,6 +222,7 @@ def request_submit(
         language=language,
         source=source,
         api_key=api_key,
+        media_url=media_url,
         department=category.department,
         reporter_secret=_hash(secret),
         triage_due=add_business_days(today, category.triage_sla_days),

@@ -181,7 +181,10 @@ def test_the_ipaws_profile_when_the_installation_turns_it_on(
 
 def test_a_long_headline_is_cut_for_wireless_alerts(client, alerts, settings):
     settings.CAP_IPAWS_PROFILE = True
-    long = _alert(alerts["active"].topic, title_en="Boil water advisory for the whole of Eastgate and the streets north of River Road, until further notice")
+    long = _alert(
+        alerts["active"].topic,
+        title_en="Boil water advisory for the whole of Eastgate and the streets north of River Road, until further notice",
+    )
     root = ET.fromstring(client.get(f"/alerts/{long.pk}/cap.xml").content)
     values = [
         p.findtext(f"{CAP}value")

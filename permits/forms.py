@@ -85,11 +85,11 @@ class ProjectForm(forms.ModelForm):
             "description": _("Describe the project or business"),
             "valuation": _("Project value in dollars"),
             "units": _("Number of units"),
-            "total_sq_ft": _("Square feet of the work (optional)"),
-            "housing_units": _("Homes or apartments in the building (optional)"),
-            "parcel_number": _("Assessor's parcel number (optional)"),
-            "contractor_name": _("Contractor's company name (optional)"),
-            "contractor_license": _("Contractor's state license number (optional)"),
+            "total_sq_ft": _("Square feet of the work"),
+            "housing_units": _("Homes or apartments in the building"),
+            "parcel_number": _("Assessor's parcel number"),
+            "contractor_name": _("Contractor's company name"),
+            "contractor_license": _("Contractor's state license number"),
         }
         help_texts = {
             "valuation": _("What the work will cost, labor and materials."),

@@ -215,6 +215,19 @@ def open_data_version(*, building: bool) -> tuple[str, object]:
     return tag, last
 
 
+def _status_date(app):
+    """When the permit reached its current status, from the dates the record keeps."""
+    reached = {
+        Status.SUBMITTED: app.submitted_at,
+        Status.APPROVED: app.decided_at,
+        Status.DENIED: app.decided_at,
+        Status.ISSUED: app.issued_at,
+        Status.FINALED: app.finaled_at,
+        Status.EXPIRED: app.expires_at,
+    }.get(app.status)
+    return reached or app.updated_at
+
+
 def _blds_status(app, has_inspections: bool) -> str:
     if app.status == Status.ISSUED and has_inspections:
         return BLDS_INSPECTION_PHASE
@@ -263,7 +276,7 @@ def blds_rows(*, site_url: str) -> Iterator[list[str]]:
                 permit_type.code,
                 permit_type.blds_type,
                 permit_type.name_en,
-                _date(app.updated_at),
+                _date(_status_date(app)),
                 _number(app.total_sq_ft),
                 f"{site_url}/permits/search/?q={app.number}",
                 _coordinate(app.latitude),
@@ -305,7 +318,7 @@ def license_rows(*, site_url: str) -> Iterator[list[str]]:
                 _date(app.submitted_at),
                 _date(app.issued_at),
                 _date(app.expires_at),
-                _date(app.updated_at),
+                _date(_status_date(app)),
                 app.address,
                 city,
                 settings.CITY["state_code"],

@@ -74,7 +74,8 @@ def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics
     page.get_by_label("Description (Spanish)").fill("Temperaturas de hasta 108°F el sábado.")
     page.get_by_label("What to do (Spanish)").fill("Tome agua y quédese adentro por la tarde.")
     page.get_by_label("Topic").select_option(label="Weather")
-    page.get_by_label("Event").fill("Excessive heat warning")
+    page.get_by_label("Event", exact=True).fill("Excessive heat warning")
+    page.get_by_label("Event (Spanish)").fill("Advertencia de calor extremo")
     page.get_by_label("Severity").select_option("Severe")
     page.locator("#id_expires_0").fill("2099-12-31")
     page.locator("#id_expires_1").fill("12:00:00")
@@ -89,6 +90,8 @@ def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics
     expect(page.locator(".messagelist")).to_contain_text("Published")
     alert = Alert.objects.get(title_en="Heat warning this weekend")
     assert alert.status == "published" and alert.published_by == officer
+    cap = page.request.get(f"{live_server.url}/alerts/{alert.pk}/cap.xml").text()
+    assert "<event>Advertencia de calor extremo</event>" in cap
 
     page.goto(f"{live_server.url}/es/alerts/{alert.pk}/")
     a11y(page)

@@ -113,7 +113,10 @@ def test_every_field_and_value_is_the_standards(client, city):
     assert issued["ContractorCompanyName"] == "Valle Builders Inc."
     assert (issued["ContractorLicNum"], issued["ContractorStateLic"]) == ("1048217", "CA")
     assert issued["ContractorTradeMapped"] == "General"
-    assert issued["PermitTypeDesc"] and issued["StatusDate"] == timezone.localdate().isoformat()
+    assert issued["PermitTypeDesc"]
+    assert issued["StatusDate"] == issued["IssuedDate"] == timezone.localdate().isoformat()
+    finaled = by_number[city["finaled"].number]
+    assert finaled["StatusDate"] == finaled["CompletedDate"]
     # Licences and permits that are not building permits are not in the building dataset.
     for name in ("licence", "film"):
         assert city[name].number not in by_number

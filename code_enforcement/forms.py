@@ -204,6 +204,22 @@ class PhotoVisibilityForm(ActionForm):
         return self.data.get("hidden") in ("1", "true", "True", "on")
 
 
+class PublishEventForm(ActionForm):
+    event = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean_event(self):
+        from cityhall.constants import EventKind
+
+        event = self.obj.events.filter(
+            pk=self.cleaned_data["event"],
+            public=False,
+            kind__in=[EventKind.INFO_ADDED, EventKind.REOPENED],
+        ).first()
+        if event is None:
+            raise forms.ValidationError("That entry is not the reporter's unpublished text.")
+        return event
+
+
 class CaseScheduleForm(ActionForm):
     date = forms.DateField(
         label="Inspection date",

@@ -9,7 +9,7 @@ the spec's shape in both formats, with the HTTP status equal to the error code:
 
 The API speaks English only (it has no language negotiation), whatever the client's
 Accept-Language says. Nothing here ever shows a reporter's name, email or phone, and requests of
-sensitive categories are listed without their location or photo.
+private (sensitive) categories are not served at all.
 """
 
 from __future__ import annotations
@@ -258,11 +258,16 @@ def _service_notice(category: ServiceCategory, department_name: str | None = Non
 
 
 def _requests_queryset():
-    return ServiceRequest.objects.select_related(
-        "category__department", "department"
-    ).prefetch_related(
-        Prefetch(
-            "photos", queryset=RequestPhoto.objects.filter(hidden=False), to_attr="visible_photos"
+    # Private categories (neighbour noise, substandard housing) never leave City Hall.
+    return (
+        ServiceRequest.objects.filter(category__sensitive=False)
+        .select_related("category__department", "department")
+        .prefetch_related(
+            Prefetch(
+                "photos",
+                queryset=RequestPhoto.objects.filter(hidden=False),
+                to_attr="visible_photos",
+            )
         )
     )
 
@@ -277,7 +282,6 @@ def _request_data(service_request: ServiceRequest) -> dict:
     category = service_request.category
     department = service_request.department or category.department
     closed = service_request.status == RequestStatus.CLOSED
-    hidden = category.sensitive  # kept off the public map: no place, no photo
     photos = getattr(service_request, "visible_photos", [])
     expected = None
     if service_request.resolve_due:
@@ -301,14 +305,12 @@ def _request_data(service_request: ServiceRequest) -> dict:
         "requested_datetime": _iso(service_request.created_at),
         "updated_datetime": _iso(updated),
         "expected_datetime": _iso(expected),
-        "address": None if hidden else (service_request.address or None),
+        "address": service_request.address or None,
         "address_id": None,
         "zipcode": None,
-        "lat": None if hidden else service_request.latitude,
-        "long": None if hidden else service_request.longitude,
-        "media_url": None
-        if hidden
-        else (_media_url(photos[0]) if photos else service_request.media_url or None),
+        "lat": service_request.latitude,
+        "long": service_request.longitude,
+        "media_url": _media_url(photos[0]) if photos else service_request.media_url or None,
     }
 
 
@@ -408,7 +410,7 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
 def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
     # Requests get their id at once, so the only tokens are the ids themselves.
     public_id = (
-        ServiceRequest.objects.filter(public_id__in=_ids(token))
+        ServiceRequest.objects.filter(public_id__in=_ids(token), category__sensitive=False)
         .values_list("public_id", flat=True)
         .first()
     )

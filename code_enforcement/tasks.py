@@ -23,3 +23,10 @@ def owner_reminders() -> int:
 @shared_task(**IDEMPOTENT)
 def inspector_digests() -> int:
     return automation.inspector_digests()
+
+
+@shared_task(**IDEMPOTENT)
+def remove_orphan_photos() -> int:
+    from .services import photos_remove_orphans
+
+    return photos_remove_orphans()

@@ -7,12 +7,15 @@ import secrets
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from cityhall.constants import EventKind
 
 from . import selectors, services
 from .forms import (
@@ -235,9 +238,16 @@ def report_review(request: HttpRequest) -> HttpResponse:
         return back
     category = _category(draft)
     lat, lon = float(draft["latitude"]), float(draft["longitude"])
-    nearby = services.nearby_open_requests(category=category, latitude=lat, longitude=lon)[:5]
+    # Reports of a private category are never offered to other people to follow.
+    nearby = (
+        []
+        if category.sensitive
+        else services.nearby_open_requests(category=category, latitude=lat, longitude=lon)[:5]
+    )
     if request.method == "POST" and request.POST.get("follow"):
-        original = get_object_or_404(ServiceRequest, public_id=request.POST["follow"])
+        original = get_object_or_404(
+            ServiceRequest, public_id=request.POST["follow"], category__sensitive=False
+        )
         contact = draft.get("contact", {})
         if request.user.is_authenticated:
             Follower.objects.get_or_create(
@@ -361,18 +371,38 @@ def track(request: HttpRequest, public_id: str) -> HttpResponse:
         except (ValidationError, TransitionNotAllowed) as error:
             messages.error(request, getattr(error, "messages", [str(error)])[0])
     can_reopen = reporter and service_request.can_reopen()
+    # A private category (neighbour noise, substandard housing): other people see only the
+    # reference, the kind of problem and the status.
+    full = reporter or _staff_can_see(request.user) or not service_request.category.sensitive
+    events = service_request.events.all()
+    if reporter:  # their own additions, even before staff publish them
+        events = events.filter(
+            Q(public=True) | Q(kind__in=[EventKind.INFO_ADDED, EventKind.REOPENED])
+        )
+    else:
+        events = events.filter(public=True)
     return render(
         request,
         "code_enforcement/track.html",
         {
             "service_request": service_request,
-            "events": service_request.events.filter(public=True),
-            "photos": service_request.photos.filter(hidden=False),
+            "full": full,
+            "events": events if full else [],
+            "photos": service_request.photos.filter(hidden=False) if full else [],
             "reporter": reporter,
             "info_form": info_form,
             "reopen_form": reopen_form,
             "can_reopen": can_reopen,
         },
+    )
+
+
+def _staff_can_see(user) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_staff
+        and user.is_verified()
+        and user.has_perm("code_enforcement.view_servicerequest")
     )
 
 
@@ -403,7 +433,10 @@ def request_map_data(request: HttpRequest) -> JsonResponse:
 
 @require_POST
 def report_start_over(request: HttpRequest) -> HttpResponse:
-    request.session.pop(SESSION, None)
+    draft = request.session.pop(SESSION, None) or {}
+    if draft.get("token"):
+        # Starting over removes the photos too: it is no way around the five-photo limit.
+        services.photos_discard_draft(draft_token=draft["token"])
     return redirect("code_enforcement:report")
 
 
@@ -416,14 +449,18 @@ def photo(request: HttpRequest, public_id: str, photo_id: int) -> FileResponse:
             RequestPhoto, pk=photo_id, request__isnull=True, draft_token=draft_token or "-"
         )
     else:
-        user = request.user
-        staff = (
-            user.is_staff
-            and user.is_verified()
-            and user.has_perm("code_enforcement.view_servicerequest")
-        )
+        staff = _staff_can_see(request.user)
         visible = {} if staff else {"hidden": False}
-        item = get_object_or_404(RequestPhoto, pk=photo_id, request__public_id=public_id, **visible)
+        item = get_object_or_404(
+            RequestPhoto.objects.select_related("request__category"),
+            pk=photo_id,
+            request__public_id=public_id,
+            **visible,
+        )
+        if item.request.category.sensitive and not (
+            staff or item.request.is_reporter(user=request.user, secret=_secret(request, public_id))
+        ):
+            raise Http404
     response = FileResponse(item.image.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -5,7 +5,6 @@ Both read the daily roll-ups only, with a fixed number of queries whatever the d
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -15,6 +14,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
+
+from cityhall.csvsafe import SafeWriter
 
 from . import forecast as forecasting
 from .metrics import METRICS, REGISTRY
@@ -149,7 +150,7 @@ def export_csv(request: HttpRequest, key: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="{metric.key}-{period.start}-{period.end}.csv"'
     )
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow(["metric", "unit", "series", "label", "value"])
     for week, value in weekly_series(metric, rows, start=start, end=period.end):
         writer.writerow(

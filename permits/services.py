@@ -175,6 +175,26 @@ def document_remove(*, document: Document, actor) -> None:
     document.delete()
 
 
+def documents_remove_orphans(*, now=None) -> int:
+    """Documents of drafts withdrawn before they were ever submitted (never records), once
+    ORPHAN_UPLOAD_HOURS have passed (beat, hourly). Their files go too."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.ORPHAN_UPLOAD_HOURS)
+    orphans = Document.objects.filter(
+        application__status=Status.WITHDRAWN,
+        application__number__isnull=True,
+        application__updated_at__lt=cutoff,
+    )
+    removed = 0
+    for document in orphans.iterator():
+        document.file.delete(save=False)
+        document.delete()
+        removed += 1
+    return removed
+
+
 def application_missing(application: Application) -> dict[str, list[str]]:
     """What still stops the application from being submitted, by task-list section."""
     permit_type = application.permit_type

@@ -18,3 +18,8 @@ def expire_permits() -> int:
 @shared_task(**IDEMPOTENT)
 def create_auto_renewals() -> int:
     return services.renewals_auto_create()
+
+
+@shared_task(**IDEMPOTENT)
+def remove_orphan_documents() -> int:
+    return services.documents_remove_orphans()

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 
@@ -17,6 +16,8 @@ from django.views.decorators.http import (
     require_POST,
     require_safe,
 )
+
+from cityhall.csvsafe import SafeWriter
 
 from . import selectors, services
 from .constants import Status
@@ -391,7 +392,7 @@ def open_data(request: HttpRequest, dataset: str, fmt: str) -> StreamingHttpResp
             _json_lines(rows), content_type="application/json; charset=utf-8"
         )
     else:
-        writer = csv.writer(_Echo())
+        writer = SafeWriter(_Echo())
         response = StreamingHttpResponse(
             (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
         )

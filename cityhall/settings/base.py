@@ -93,6 +93,12 @@ CAP_BLOCKCHANNEL = env_list("CAP_BLOCKCHANNEL", [])
 # Expired alerts leave the Atom feed after this long (they stay at their CAP address).
 ALERTS_FEED_EXPIRED_HOURS = env_int("ALERTS_FEED_EXPIRED_HOURS", 48, minimum=0)
 
+# Images larger than this are refused before they are decoded (a small PNG can be huge).
+MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
+# Photos of reports never sent, and documents of drafts withdrawn before submitting, are removed
+# after this long.
+ORPHAN_UPLOAD_HOURS = env_int("ORPHAN_UPLOAD_HOURS", 24, minimum=1)
+
 # The largest request body accepted at all (a photo is at most 8 MB, a document 10 MB).
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=1024)
 
@@ -354,6 +360,14 @@ CELERY_BEAT_SCHEDULE = {
     "permits-auto-renewals": {
         "task": "permits.tasks.create_auto_renewals",
         "schedule": crontab(minute=10, hour=0),
+    },
+    "code-orphan-photos": {
+        "task": "code_enforcement.tasks.remove_orphan_photos",
+        "schedule": crontab(minute=40),
+    },
+    "permits-orphan-documents": {
+        "task": "permits.tasks.remove_orphan_documents",
+        "schedule": crontab(minute=45),
     },
     "clear-expired-sessions": {
         "task": "cityhall.tasks.clear_expired_sessions",

@@ -14,7 +14,13 @@ from .cases import (
     comply_days,
     request_open_case,
 )
-from .photos import photo_add_to_draft, photo_clean, photo_set_hidden
+from .photos import (
+    photo_add_to_draft,
+    photo_clean,
+    photo_set_hidden,
+    photos_discard_draft,
+    photos_remove_orphans,
+)
 from .requests import (
     SIGN_IN_REQUIRED,
     attributes_clean,
@@ -25,6 +31,7 @@ from .requests import (
     request_add_info,
     request_assign,
     request_close,
+    request_event_publish,
     request_merge,
     request_reopen,
     request_start,
@@ -49,11 +56,14 @@ __all__ = [
     "photo_add_to_draft",
     "photo_clean",
     "photo_set_hidden",
+    "photos_discard_draft",
+    "photos_remove_orphans",
     "reporter_allowed",
     "request_acknowledge",
     "request_add_info",
     "request_assign",
     "request_close",
+    "request_event_publish",
     "request_merge",
     "request_open_case",
     "request_reopen",

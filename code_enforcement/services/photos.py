@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.constants import EventKind
@@ -42,7 +45,14 @@ def photo_clean(uploaded) -> tuple[ContentFile, tuple[float, float] | None]:
     if uploaded.size > MAX_PHOTO_BYTES:
         raise ValidationError(_("A photo can be up to 8 MB."))
     try:
-        image = Image.open(uploaded)
+        image = Image.open(uploaded)  # reads the header only
+        width, height = image.size
+        if width * height > settings.MAX_IMAGE_PIXELS:
+            # Refused before decoding: a few hundred KB of PNG can unpack to gigabytes.
+            raise ValidationError(
+                _("That photo is too large (%(mp)s megapixels). Send one of at most %(max)s.")
+                % {"mp": round(width * height / 1e6), "max": settings.MAX_IMAGE_PIXELS // 1_000_000}
+            )
         image.verify()
         uploaded.seek(0)
         image = Image.open(uploaded)
@@ -76,6 +86,27 @@ def photo_add_to_draft(
     photo.image.save("photo.jpg", content, save=False)
     photo.save()
     return photo, gps
+
+
+def photos_discard_draft(*, draft_token: str) -> int:
+    """The photos of a report the visitor started over (their files too)."""
+    return _remove(RequestPhoto.objects.filter(draft_token=draft_token, request__isnull=True))
+
+
+def photos_remove_orphans(*, now=None) -> int:
+    """Photos of reports never sent, once ORPHAN_UPLOAD_HOURS have passed (beat, hourly)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.ORPHAN_UPLOAD_HOURS)
+    return _remove(RequestPhoto.objects.filter(request__isnull=True, uploaded_at__lt=cutoff))
+
+
+def _remove(photos) -> int:
+    removed = 0
+    for photo in photos.iterator():
+        photo.image.delete(save=False)
+        photo.delete()
+        removed += 1
+    return removed
 
 
 @REQUESTS.handler("photo")

@@ -353,8 +353,30 @@ def request_add_info(*, request: ServiceRequest, text: str, actor=None, secret: 
     REQUESTS.check(request, "add_info", _person(actor), secret=secret)
     if not text:
         raise ValidationError({"text": _("Write what you want to add.")})
-    # Nothing about the request changes: the information is an event on its timeline.
-    return REQUESTS.record(request, kind=EventKind.INFO_ADDED, actor=actor, text=text[:4000])
+    # Nothing about the request changes: the information is an event on its timeline, private
+    # to the reporter and staff until staff publish it.
+    move = REQUESTS.move("add_info")
+    return REQUESTS.record(
+        request, kind=move.event, actor=actor, text=text[:4000], public=move.public
+    )
+
+
+@REQUESTS.handler("publish_event")
+@transaction.atomic
+def request_event_publish(*, request: ServiceRequest, event, actor):
+    """Staff make what the reporter wrote (added information, a reason to reopen) public."""
+    REQUESTS.check(request, "publish_event", actor)
+    event.public = True
+    event.save(update_fields=["public"])
+    REQUESTS.record(
+        request,
+        kind=EventKind.NOTE,
+        actor=actor,
+        public=False,
+        text=f"Published the reporter's {event.get_kind_display().lower()} of "
+        f"{event.created_at:%Y-%m-%d %H:%M}.",
+    )
+    return event
 
 
 @REQUESTS.handler("reopen")

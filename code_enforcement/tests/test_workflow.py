@@ -299,7 +299,7 @@ def test_the_signed_in_reporter_reopens_within_14_days(alice):
         timezone.localdate(), stored.category.triage_sla_days
     )
     event = stored.events.get(kind="reopened")
-    assert (event.text, event.actor, event.public) == ("Still there", alice, True)
+    assert (event.text, event.actor, event.public) == ("Still there", alice, False)  # private until staff publish
 
 
 def test_the_anonymous_reporter_reopens_with_the_secret():
@@ -358,7 +358,7 @@ def test_add_info_only_by_the_reporter(alice, bob):
         "info_added",
         "It is getting deeper",
         alice,
-        True,
+        False,  # private to the reporter and staff until staff publish it
     )
     services.request_add_info(request=anonymous, text="A car hit it", secret=secret)
     assert anonymous.events.get(kind="info_added").text == "A car hit it"

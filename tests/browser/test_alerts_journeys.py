@@ -74,7 +74,7 @@ def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics
     page.get_by_label("Description (Spanish)").fill("Temperaturas de hasta 108°F el sábado.")
     page.get_by_label("What to do (Spanish)").fill("Tome agua y quédese adentro por la tarde.")
     page.get_by_label("Topic").select_option(label="Weather")
-    page.get_by_label("Event", exact=True).fill("Excessive heat warning")
+    page.get_by_label(re.compile(r"^Event:?$")).fill("Excessive heat warning")
     page.get_by_label("Event (Spanish)").fill("Advertencia de calor extremo")
     page.get_by_label("Severity").select_option("Severe")
     page.locator("#id_expires_0").fill("2099-12-31")

@@ -299,7 +299,11 @@ def test_the_signed_in_reporter_reopens_within_14_days(alice):
         timezone.localdate(), stored.category.triage_sla_days
     )
     event = stored.events.get(kind="reopened")
-    assert (event.text, event.actor, event.public) == ("Still there", alice, False)  # private until staff publish
+    assert (event.text, event.actor, event.public) == (
+        "Still there",
+        alice,
+        False,
+    )  # private until staff publish
 
 
 def test_the_anonymous_reporter_reopens_with_the_secret():

@@ -17,6 +17,7 @@ from datetime import timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -24,7 +25,9 @@ from django.urls import reverse, translate_url
 from django.utils import timezone
 from django.utils.translation import override
 
-from .constants import AlertStatus, Channel, DeliveryStatus
+from cityhall.phones import sms_budget_key, sms_country_allowed
+
+from .constants import BANNER_SEVERITIES, AlertStatus, Channel, DeliveryStatus
 from .models import Alert, Delivery, Notification, Subscription
 from .rendering import render_notification
 from .sms import SmsError, get_backend
@@ -120,8 +123,9 @@ def _fan_out_batch(alert: Alert, subscriber_ids: list[int], rendered_by_language
         notification__subscription_id__in=subscriber_ids,
         status=DeliveryStatus.PENDING,
     ).values_list("pk", "channel")
+    urgent = alert.severity in BANNER_SEVERITIES
     for delivery_id, channel in pending:
-        enqueue_send(delivery_id, channel)
+        enqueue_send(delivery_id, channel, urgent=urgent)
     return len(new_notifications)
 
 
@@ -156,6 +160,12 @@ def delivery_send(*, delivery_id: int) -> str | None:
         if delivery.channel == Channel.EMAIL:
             provider_id = _send_email(delivery)
         elif delivery.channel == Channel.SMS:
+            if not sms_country_allowed(delivery.address):
+                raise SmsError(
+                    "Texts to this country are not sent (SMS_ALLOWED_COUNTRIES).", retryable=False
+                )
+            if not _sms_budget_allows(urgent=_is_urgent(delivery.notification)):
+                return _defer_to_tomorrow(delivery)
             provider_id = get_backend().send(
                 to=delivery.address, body=delivery.notification.sms_text
             )
@@ -174,6 +184,36 @@ def delivery_send(*, delivery_id: int) -> str | None:
         updated_at=timezone.now(),
     )
     return DeliveryStatus.SENT
+
+
+def _is_urgent(notification: Notification) -> bool:
+    return bool(notification.alert_id and notification.alert.severity in BANNER_SEVERITIES)
+
+
+def _sms_budget_allows(*, urgent: bool) -> bool:
+    """Count this text against the day's SMS_DAILY_BUDGET. Severe and extreme alerts always go
+    (and count); anything else waits for tomorrow once the budget is spent."""
+    key = sms_budget_key()
+    cache.add(key, 0, timeout=2 * 86400)
+    used = cache.incr(key)
+    if used <= settings.SMS_DAILY_BUDGET or urgent:
+        return True
+    cache.decr(key)  # not sent today: it counts tomorrow
+    return False
+
+
+def _defer_to_tomorrow(delivery: Delivery) -> str:
+    now = timezone.now()
+    tomorrow = timezone.localtime(now).replace(hour=0, minute=5, second=0, microsecond=0)
+    tomorrow += timedelta(days=1)
+    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.PENDING,
+        attempts=F("attempts") - 1,  # not a failed attempt
+        last_error="The daily SMS budget is spent; this text goes tomorrow.",
+        next_attempt_at=tomorrow,
+        updated_at=now,
+    )
+    return DeliveryStatus.PENDING
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -264,34 +304,34 @@ def deliveries_sweep(*, now=None) -> dict[str, int]:
         Delivery.objects.filter(
             status=DeliveryStatus.SENDING,
             claimed_at__lt=now - timedelta(seconds=settings.DELIVERY_RECLAIM_AFTER_SECONDS),
-        ).values_list("pk", "channel")
+        ).values_list("pk", "channel", "notification__alert__severity")
     )
     Delivery.objects.filter(
-        pk__in=[pk for pk, _ in lost_claims], status=DeliveryStatus.SENDING
+        pk__in=[pk for pk, _c, _s in lost_claims], status=DeliveryStatus.SENDING
     ).update(status=DeliveryStatus.PENDING, updated_at=now)
-    for delivery_id, channel in lost_claims:
-        enqueue_send(delivery_id, channel, on_commit=False)
+    for delivery_id, channel, severity in lost_claims:
+        enqueue_send(delivery_id, channel, on_commit=False, urgent=severity in BANNER_SEVERITIES)
     # Due rows that are either waiting for a retry (only the sweeper sends those) or were
     # queued long ago and evidently lost their message.
     # A retry is due once next_attempt_at passes (updated_at marks when it was last queued).
     due = list(
         Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        .exclude(pk__in=[pk for pk, _ in lost_claims])
+        .exclude(pk__in=[pk for pk, _c, _s in lost_claims])
         .filter(Q(attempts__gt=0, updated_at__lte=F("next_attempt_at")) | Q(updated_at__lte=stale))
-        .values_list("pk", "channel")[:5000]
+        .values_list("pk", "channel", "notification__alert__severity")[:5000]
     )
-    Delivery.objects.filter(pk__in=[pk for pk, _ in due]).update(updated_at=now)
-    for delivery_id, channel in due:
-        enqueue_send(delivery_id, channel, on_commit=False)
+    Delivery.objects.filter(pk__in=[pk for pk, _c, _s in due]).update(updated_at=now)
+    for delivery_id, channel, severity in due:
+        enqueue_send(delivery_id, channel, on_commit=False, urgent=severity in BANNER_SEVERITIES)
     unfinished = list(
         Alert.objects.filter(
             status__in=[AlertStatus.PUBLISHED, AlertStatus.CANCELLED],
             published_at__lte=stale,
             fan_out_completed_at__isnull=True,
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "severity")
     )
-    for alert_id in unfinished:
-        enqueue_fan_out(alert_id, on_commit=False)
+    for alert_id, severity in unfinished:
+        enqueue_fan_out(alert_id, on_commit=False, urgent=severity in BANNER_SEVERITIES)
     return {"reclaimed": len(lost_claims), "requeued": len(due), "fan_outs": len(unfinished)}
 
 
@@ -308,8 +348,9 @@ def deliveries_retry_failed(*, alert: Alert) -> int:
         next_attempt_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    urgent = alert.severity in BANNER_SEVERITIES
     for delivery_id, channel in rows:
-        enqueue_send(delivery_id, channel)
+        enqueue_send(delivery_id, channel, urgent=urgent)
     return len(rows)
 
 
@@ -425,20 +466,28 @@ SEND_TASKS = {
 FAN_OUT_TASK = "alerts.tasks.fan_out_alert"
 
 
-def _enqueue(task_name: str, *args, on_commit: bool = True) -> None:
+URGENT_QUEUE = "urgent"  # severe and extreme alerts: a worker of their own, never behind junk
+
+
+def _enqueue(task_name: str, *args, on_commit: bool = True, urgent: bool = False) -> None:
     from cityhall.celery import app
 
     signature = app.signature(task_name, args=args)
+    if urgent:
+        signature = signature.set(queue=URGENT_QUEUE)
     if on_commit:
         transaction.on_commit(signature.delay, robust=True)
     else:
         signature.delay()
 
 
-def enqueue_send(delivery_id: int, channel: str, *, on_commit: bool = True) -> None:
-    """Queue a delivery on its channel's task (each channel has its own rate)."""
-    _enqueue(SEND_TASKS[channel], delivery_id, on_commit=on_commit)
+def enqueue_send(
+    delivery_id: int, channel: str, *, on_commit: bool = True, urgent: bool = False
+) -> None:
+    """Queue a delivery on its channel's task (each channel has its own rate); severe and
+    extreme alerts on the urgent queue."""
+    _enqueue(SEND_TASKS[channel], delivery_id, on_commit=on_commit, urgent=urgent)
 
 
-def enqueue_fan_out(alert_id: int, *, on_commit: bool = True) -> None:
-    _enqueue(FAN_OUT_TASK, alert_id, on_commit=on_commit)
+def enqueue_fan_out(alert_id: int, *, on_commit: bool = True, urgent: bool = False) -> None:
+    _enqueue(FAN_OUT_TASK, alert_id, on_commit=on_commit, urgent=urgent)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from cityhall.constants import Language
 from cityhall.forms import ActionForm
 from cityhall.models import Neighborhood
-from cityhall.phones import normalize_phone
+from cityhall.phones import normalize_sms_phone
 
 from .models import Topic
 
@@ -87,7 +87,7 @@ class SubscribeForm(AreaMixin):
         self.fields["language"].initial = (get_language() or "en")[:2]
 
     def clean_phone(self):
-        return normalize_phone(self.cleaned_data.get("phone", ""))
+        return normalize_sms_phone(self.cleaned_data.get("phone", ""))
 
     def clean(self):
         cleaned = super().clean()

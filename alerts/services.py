@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityhall.models import audit_as
 
-from .constants import AlertStatus, Channel, DeliveryStatus, MessageType
+from .constants import BANNER_SEVERITIES, AlertStatus, Channel, DeliveryStatus, MessageType
 from .delivery import deliveries_retry_failed, enqueue_fan_out, notify, notify_address
 from .models import Alert, Delivery, Subscription
 from .workflow import ALERTS
@@ -81,7 +81,7 @@ def alert_publish(*, alert: Alert, actor) -> Alert:
 
 
 def _sent(alert: Alert) -> None:
-    enqueue_fan_out(alert.pk)
+    enqueue_fan_out(alert.pk, urgent=alert.severity in BANNER_SEVERITIES)
     _banner_changed()
 
 
@@ -149,7 +149,7 @@ def alert_cancel(*, alert: Alert, actor, reason_en: str = "", reason_es: str = "
     )
     audit_as(cancel, actor).save()
     cancel.neighborhoods.set(alert.neighborhoods.all())
-    enqueue_fan_out(cancel.pk)
+    enqueue_fan_out(cancel.pk, urgent=alert.severity in BANNER_SEVERITIES)
     return cancel
 
 

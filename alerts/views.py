@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +20,8 @@ from django.views.decorators.http import (
     require_POST,
     require_safe,
 )
+
+from cityhall import ratelimit
 
 from . import selectors, services
 from .atom import alerts_atom_feed
@@ -136,6 +138,26 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        destination = data["email"] if data["how"] == "email" else data["phone"]
+        try:
+            ratelimit.check(request, "subscribe", destinations=(destination,))
+        except ratelimit.Limited as limited:
+            # The form comes back as it was typed, with when to try again.
+            minutes = max(1, -(-limited.retry_after // 60))
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many sign-ups from this connection or to this address. "
+                    "Please try again in %(minutes)s minute.",
+                    "Too many sign-ups from this connection or to this address. "
+                    "Please try again in %(minutes)s minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+            )
+            response = render(request, "alerts/subscribe.html", {"form": form}, status=429)
+            response["Retry-After"] = str(limited.retry_after)
+            return response
         subscription = services.subscription_start(
             email=data["email"] if data["how"] == "email" else "",
             phone=data["phone"] if data["how"] == "sms" else "",

@@ -26,8 +26,19 @@ class ConsoleSite(OTPAdminSite):
         return console_views.password_step(request, site=self, extra_context=extra_context)
 
     def each_context(self, request):
+        from django.conf import settings
+
+        from .phones import sms_budget_used
+
         context = super().each_context(request)
         context["enrol_url"] = reverse("admin:otp_enrol")
+        # Near the day's SMS budget: say so on every console page (SMS pumping shows here).
+        used, budget = sms_budget_used(), settings.SMS_DAILY_BUDGET
+        if used >= 0.8 * budget:
+            context["sms_budget_warning"] = (
+                f"Text messages today: {used} of the daily budget of {budget}. Past the budget, "
+                "only severe and extreme alerts are texted; everything else waits for tomorrow."
+            )
         return context
 
 

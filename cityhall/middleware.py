@@ -99,3 +99,26 @@ def _refusal(path: str, status: int, message: str) -> HttpResponse:
     else:
         body, kind = message, "text/plain"
     return HttpResponse(body, status=status, content_type=f"{kind}; charset=utf-8")
+
+
+class RateLimitMiddleware:
+    """A limit reached anywhere (cityhall.ratelimit.Limited) becomes a clear 429 page in the
+    visitor's language, saying when to try again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from .ratelimit import Limited
+
+        if not isinstance(exception, Limited):
+            return None
+        minutes = max(1, -(-exception.retry_after // 60))
+        response = render(request, "429.html", {"minutes": minutes}, status=429)
+        response["Retry-After"] = str(exception.retry_after)
+        return response

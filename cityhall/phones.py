@@ -39,3 +39,44 @@ def display_phone(e164: str) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(number, fmt)
+
+
+def sms_country_allowed(e164: str) -> bool:
+    """Whether we text numbers of this country (SMS_ALLOWED_COUNTRIES): texts to premium or
+    far-away numbers are how SMS pumping fraud makes money."""
+    from django.conf import settings
+
+    try:
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.region_code_for_number(number) in settings.SMS_ALLOWED_COUNTRIES
+
+
+def normalize_sms_phone(raw: str) -> str:
+    """A mobile number we may text: E.164, and in an allowed country."""
+    from django.conf import settings
+
+    e164 = normalize_phone(raw)
+    if e164 and not sms_country_allowed(e164):
+        raise ValidationError(
+            _("We can only send text messages to numbers in: %(countries)s.")
+            % {"countries": ", ".join(settings.SMS_ALLOWED_COUNTRIES)},
+            code="country",
+        )
+    return e164
+
+
+# --- The day's SMS budget (counted by the delivery engine, shown in the console) ---------------
+
+
+def sms_budget_key(day=None) -> str:
+    from django.utils import timezone
+
+    return f"sms-budget:{day or timezone.localdate()}"
+
+
+def sms_budget_used(day=None) -> int:
+    from django.core.cache import cache
+
+    return int(cache.get(sms_budget_key(day)) or 0)

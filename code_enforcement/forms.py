@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityhall.constants import Language
 from cityhall.forms import ActionForm, MoneyField, StaffChoiceField
-from cityhall.phones import normalize_phone
+from cityhall.phones import normalize_sms_phone
 
 from .constants import MAX_DESCRIPTION, Datatype, Resolution, Severity
 from .models import RequestPhoto, ServiceCategory, ServiceRequest, ViolationType
@@ -144,7 +144,7 @@ class ContactForm(forms.Form):
     )
 
     def clean_phone(self):
-        return normalize_phone(self.cleaned_data.get("phone", ""))
+        return normalize_sms_phone(self.cleaned_data.get("phone", ""))
 
 
 class AddInfoForm(forms.Form):

@@ -35,7 +35,8 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from cityhall.phones import normalize_phone
+from cityhall import ratelimit
+from cityhall.phones import normalize_sms_phone
 
 from . import services
 from .constants import Datatype, RequestStatus, Source
@@ -544,7 +545,7 @@ def _contact(params) -> dict[str, str]:
         except ValidationError:
             raise Open311Error(400, "email is not a valid email address.") from None
     try:
-        phone = normalize_phone(params.get("phone", ""))
+        phone = normalize_sms_phone(params.get("phone", ""))
     except ValidationError:
         # Optional in the spec, and written every way there is: a number we cannot text is
         # left out rather than refusing the report.
@@ -560,6 +561,14 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         )
     key = _api_key(request)
     _count_against_limit(key)
+    try:
+        ratelimit.check(request, "open311_post")
+    except ratelimit.Limited as limited:
+        raise Open311Error(
+            429,
+            f"Too many requests from this address; try again in {limited.retry_after} seconds.",
+            headers={"Retry-After": str(limited.retry_after)},
+        ) from None
     params = request.POST
     code = params.get("service_code", "").strip()
     if not code:

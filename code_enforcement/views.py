@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cityhall import ratelimit
 from cityhall.constants import EventKind
 
 from . import selectors, services
@@ -184,6 +185,7 @@ def report_photos(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         photo = form.cleaned_data.get("photo")
         if photo:
+            ratelimit.check(request, "photo")
             try:
                 _photo, gps = services.photo_add_to_draft(
                     draft_token=draft["token"], uploaded=photo
@@ -249,6 +251,9 @@ def report_review(request: HttpRequest) -> HttpResponse:
             ServiceRequest, public_id=request.POST["follow"], category__sensitive=False
         )
         contact = draft.get("contact", {})
+        ratelimit.check(
+            request, "follow", destinations=(contact.get("email", ""), contact.get("phone", ""))
+        )
         if request.user.is_authenticated:
             Follower.objects.get_or_create(
                 request=original, user=request.user, defaults={"language": get_language()[:2]}
@@ -274,6 +279,7 @@ def report_review(request: HttpRequest) -> HttpResponse:
         )
         return redirect(original.get_absolute_url())
     if request.method == "POST" and "submit" in request.POST:
+        ratelimit.check(request, "report")  # the draft stays in the session meanwhile
         contact = draft.get("contact", {})
         user = request.user if request.user.is_authenticated else None
         try:

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityhall.constants import Language
 from cityhall.models import User
-from cityhall.phones import display_phone, normalize_phone
+from cityhall.phones import display_phone, normalize_sms_phone
 
 
 class ProfileForm(forms.ModelForm):
@@ -55,7 +55,7 @@ class ProfileForm(forms.ModelForm):
             self.initial["phone"] = display_phone(self.instance.phone)
 
     def clean_phone(self):
-        return normalize_phone(self.cleaned_data.get("phone", ""))
+        return normalize_sms_phone(self.cleaned_data.get("phone", ""))
 
     def clean(self):
         cleaned = super().clean()

@@ -227,7 +227,7 @@ def test_a_notice_survives_a_crash_right_after_the_commit(
     queued = []
     later = timezone.now() + timedelta(seconds=settings.DELIVERY_SWEEP_AFTER_SECONDS + 1)
     monkeypatch.setattr(
-        delivery, "enqueue_send", lambda pk, channel, on_commit=True: queued.append(pk)
+        delivery, "enqueue_send", lambda pk, channel, on_commit=True, **_kw: queued.append(pk)
     )
     delivery.deliveries_sweep(now=later)
     assert email.pk in queued

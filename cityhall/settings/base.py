@@ -11,6 +11,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from .env import env_bool, env_int, env_list, env_str, env_url
 
@@ -99,6 +100,26 @@ MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
 # after this long.
 ORPHAN_UPLOAD_HOURS = env_int("ORPHAN_UPLOAD_HOURS", 24, minimum=1)
 
+# How many reverse proxies of ours stand in front of web (docker-compose: 1, the proxy service).
+# X-Forwarded-For is believed only that far: lockouts and limits key on the real client address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+AXES_CLIENT_IP_CALLABLE = "cityhall.ratelimit.client_ip"
+
+# Texts go only to these countries (ISO codes); the daily budget stops SMS pumping from costing
+# more than a day's worth (severe and extreme alerts always go).
+SMS_ALLOWED_COUNTRIES = env_list("SMS_ALLOWED_COUNTRIES", ["US"])
+SMS_DAILY_BUDGET = env_int("SMS_DAILY_BUDGET", 2000, minimum=1)
+
+# Limits on anonymous writes (cityhall.ratelimit): per client address and per destination.
+RATE_LIMITS = {
+    "subscribe": {"ip": "10/h", "destination": "3/h"},
+    "report": {"ip": "20/h"},
+    "photo": {"ip": "60/h"},
+    "follow": {"ip": "20/h", "destination": "5/h"},
+    "open311_post": {"ip": "120/h"},
+}
+
 # The largest request body accepted at all (a photo is at most 8 MB, a document 10 MB).
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 12 * 1024 * 1024, minimum=1024)
 
@@ -145,6 +166,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "cityhall.middleware.StaffOTPRequiredMiddleware",
+    "cityhall.middleware.RateLimitMiddleware",
     # Axes last: it turns a lockout raised during authentication into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -220,9 +242,9 @@ ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, written out so they are visible; counted in the Redis cache.
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
-    "signup": "20/m/ip",
+    "signup": "10/h/ip",
     "confirm_email": "1/3m/key",
-    "reset_password": "20/m/ip,5/m/key",
+    "reset_password": "10/h/ip,3/h/key",
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
@@ -324,6 +346,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Long ETAs are never used (the design forbids them); one hour covers any task's runtime.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Two queues, both consumed by every worker unless told otherwise (-Q): "urgent" carries severe
+# and extreme alerts, so a flood of other work never delays them; docker-compose also runs a
+# worker for "urgent" alone.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("urgent"))
 CELERY_BEAT_SCHEDULE = {
     "kpis-today": {"task": "kpis.tasks.rollup_today", "schedule": crontab(minute=7)},
     "kpis-yesterday": {

@@ -773,7 +773,7 @@ def test_get_one_request_and_unknown_id(client, validate, pothole):
 
 def test_xml_requests_use_the_spec_element_names(client, pothole, unsafe_building):
     sr = make_request(pothole)
-    make_request(unsafe_building, description="Control \x0b character")
+    make_request(pothole, description="Control \x0b character", latitude=36.4052)
     response = client.get(f"{BASE}/requests.xml")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/xml; charset=utf-8"
@@ -810,22 +810,16 @@ def test_xml_requests_use_the_spec_element_names(client, pothole, unsafe_buildin
     assert one.findtext("request/service_request_id") == sr.public_id
 
 
-def test_sensitive_categories_are_listed_without_a_location(
-    client, validate, pothole, unsafe_building
-):
+def test_private_categories_are_never_served(client, validate, pothole, unsafe_building):
+    """A private (sensitive) category's requests do not leave City Hall through the API."""
     sr = make_request(
         unsafe_building, address="12 Secret Street", latitude=36.4051, longitude=-121.3012
     )
     RequestPhoto.objects.create(request=sr, image="requests/2026/11/house.jpg")
-    for url in (f"{BASE}/requests.json", f"{BASE}/requests/{sr.public_id}.json"):
-        data = validate(client.get(url).json(), "requests.json")
-        assert len(data) == 1
-        item = data[0]
-        assert item["service_code"] == "unsafe-building"
-        assert item["lat"] is None and item["long"] is None and item["address"] is None
-        assert item["media_url"] is None
+    assert validate(client.get(f"{BASE}/requests.json").json(), "requests.json") == []
+    assert client.get(f"{BASE}/requests/{sr.public_id}.json").status_code == 404
     xml = client.get(f"{BASE}/requests.xml").content.decode()
-    for private in ("12 Secret Street", "36.4051", "-121.3012", "house.jpg"):
+    for private in (sr.public_id, "12 Secret Street", "36.4051", "-121.3012", "house.jpg"):
         assert private not in xml
 
 

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .console import recently_verified, reverify_redirect
 from .models import Holiday, Neighborhood, User
 
 
@@ -40,6 +41,42 @@ class CityUserAdmin(SimpleHistoryAdmin, UserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "username", "password1", "password2"]}),
     ]
+
+    # Only a superuser makes another superuser; a city administrator cannot.
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("is_superuser")
+        return fields
+
+    # Changing a staff member's password or access is sensitive: it asks for a fresh second
+    # factor when the last one is more than 15 minutes old.
+    def user_change_password(self, request, id, form_url=""):
+        target = self.get_object(request, id)
+        if (
+            request.method == "POST"
+            and target is not None
+            and target.is_staff
+            and target.pk != request.user.pk
+            and not recently_verified(request)
+        ):
+            return reverify_redirect(request)
+        return super().user_change_password(request, id, form_url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        target = self.get_object(request, object_id)
+        changes_access = any(
+            name in request.POST for name in ("is_staff", "is_superuser", "groups")
+        ) or (target is not None and target.is_staff)
+        if (
+            request.method == "POST"
+            and target is not None
+            and changes_access
+            and target.pk != request.user.pk
+            and not recently_verified(request)
+        ):
+            return reverify_redirect(request)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # Plain checkboxes: Django's filter_horizontal widget fails axe (aria on a span).
     def formfield_for_manytomany(self, db_field, request, **kwargs):

@@ -42,6 +42,33 @@ class ConsoleSite(OTPAdminSite):
         return context
 
 
+REVERIFY_AFTER_SECONDS = 15 * 60
+VERIFIED_AT = "otp_verified_at"
+
+
+def mark_verified(request) -> None:
+    """The second factor was just checked (sign-in or re-verification)."""
+    import time
+
+    request.session[VERIFIED_AT] = int(time.time())
+
+
+def recently_verified(request) -> bool:
+    import time
+
+    return time.time() - request.session.get(VERIFIED_AT, 0) <= REVERIFY_AFTER_SECONDS
+
+
+def reverify_redirect(request):
+    """Ask for the code again before a sensitive action, then come back here."""
+    from urllib.parse import urlencode
+
+    from django.http import HttpResponseRedirect
+
+    query = urlencode({"again": "1", "next": request.get_full_path()})
+    return HttpResponseRedirect(f"{reverse('admin:otp_verify')}?{query}")
+
+
 class WorkflowActions:
     """Console buttons and action forms generated from a workflow table (`moves_for`).
 
@@ -116,7 +143,9 @@ class WorkflowActions:
 
         if request.method != "POST":
             raise PermissionDenied
-        obj = get_object_or_404(self.model, pk=pk)
+        # Through the admin's own queryset: what the console does not show (a permit draft,
+        # say) cannot be acted on either.
+        obj = get_object_or_404(self.get_queryset(request), pk=pk)
         move = self.workflow.moves.get(action)
         if move is None or action not in self.workflow.handlers:
             raise Http404

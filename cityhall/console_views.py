@@ -27,6 +27,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .console import mark_verified
 from .security import client_ip
 from .staff import issue_backup_codes
 
@@ -142,7 +143,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     if (denied := _staff_or_login(request)) is not None:
         return denied
     user = request.user
-    if user.is_verified():
+    again = request.GET.get("again") == "1"  # a sensitive action asks for a fresh code
+    if user.is_verified() and not again:
         return redirect(_next_url(request))
     if not user_has_device(user, confirmed=True):
         return redirect(_with_next("admin:otp_enrol", request))
@@ -153,6 +155,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         device = _match_token(user, form.cleaned_data["otp_token"])
         if device is not None:
             otp_login(request, device)
+            mark_verified(request)
             logger.info("console 2FA verified user=%s device=%s", user.pk, device.persistent_id)
             if isinstance(device, StaticDevice):
                 left = StaticToken.objects.filter(device=device).count()
@@ -212,6 +215,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            mark_verified(request)
             request.session[SESSION_BACKUP_CODES] = issue_backup_codes(user)
             logger.info("console 2FA enrolled user=%s", user.pk)
             return redirect(_with_next("admin:otp_backup_codes", request))

@@ -6,6 +6,8 @@ one staff member per role. Staff get a confirmed TOTP device through `give_totp_
 
 from __future__ import annotations
 
+import time
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -62,6 +64,7 @@ def verified_client(user: User, device: TOTPDevice | None = None) -> Client:
     client.force_login(user)
     session = client.session
     session["otp_device_id"] = device.persistent_id
+    session["otp_verified_at"] = int(time.time())  # the code was just entered
     session.save()
     return client
 

@@ -58,4 +58,4 @@ EXPOSE 8000
 
 # The entrypoint sets WEB_CONCURRENCY (3 gunicorn workers per CPU core) unless it is set.
 ENTRYPOINT ["/app/scripts/docker-entrypoint.sh"]
-CMD ["gunicorn", "cityhall.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm"]
+CMD ["gunicorn", "cityhall.wsgi", "--config", "python:cityhall.gunicorn_conf", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm"]

@@ -71,7 +71,9 @@ class RequestGuardMiddleware:
             return _refusal(request.path, 413, message)
         if _has_nul(request):
             return _refusal(request.path, 400, "The request contains a NUL character.")
-        return self.get_response(request)
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
 
 
 def _has_nul(request) -> bool:

@@ -1,5 +1,24 @@
+from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    """The real client address for the logs (behind TRUSTED_PROXY_COUNT proxies)."""
+    from .ratelimit import client_ip as real_client_ip
+
+    return real_client_ip(request) or ""
+
+
+class DemoPasswordGuard(ModelBackend):
+    """Under production settings nobody signs in with the published demo password: a demo
+    account that found its way into a real installation stays locked. (First in
+    AUTHENTICATION_BACKENDS; it authenticates nobody itself, and finds users as ModelBackend
+    does, since Django records the first backend for sessions it opens without a password.)"""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from django.conf import settings
+        from django.core.exceptions import PermissionDenied
+
+        if not settings.DEMO_DATA_ALLOWED and password == settings.DEMO_PASSWORD:
+            raise PermissionDenied  # stops every other backend from trying
+        return None

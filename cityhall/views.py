@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+logger = logging.getLogger("cityhall.security")
 
 
 @never_cache
@@ -48,3 +54,30 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if down:
         body["down"] = down
     return JsonResponse(body, status=503 if down else 200)
+
+
+CSP_REPORT_MAX_BYTES = 64 * 1024
+
+
+@csrf_exempt
+@require_POST
+def csp_report(request: HttpRequest) -> HttpResponse:
+    """Browsers report Content-Security-Policy violations here; each is logged (a blocked
+    script on our pages is a bug or an attack, and either way we want to know)."""
+    import json
+
+    if int(request.META.get("CONTENT_LENGTH") or 0) > CSP_REPORT_MAX_BYTES:
+        return HttpResponse(status=413)
+    try:
+        report = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return HttpResponse(status=400)
+    body = report.get("csp-report", report) if isinstance(report, dict) else {}
+    if isinstance(body, dict):
+        logger.warning(
+            "csp-violation document=%s directive=%s blocked=%s",
+            str(body.get("document-uri", ""))[:300],
+            str(body.get("violated-directive") or body.get("effective-directive", ""))[:100],
+            str(body.get("blocked-uri", ""))[:300],
+        )
+    return HttpResponse(status=204)

@@ -346,6 +346,9 @@ def track(request: HttpRequest, public_id: str) -> HttpResponse:
         public_id=public_id,
     )
     secret = _secret(request, public_id)
+    if request.method == "GET" and "key" in request.GET:
+        # Kept in the session; the address loses it (history, screenshots, referrers, logs).
+        return redirect(service_request.get_absolute_url())
     reporter = service_request.is_reporter(user=request.user, secret=secret)
     info_form, reopen_form = AddInfoForm(prefix="info"), ReopenForm(prefix="reopen")
     if request.method == "POST":

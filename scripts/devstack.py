@@ -151,6 +151,8 @@ def run(stack: Stack) -> int:
         [
             str(VENV_BIN / "gunicorn"),
             "cityhall.wsgi",
+            "--config",
+            "python:cityhall.gunicorn_conf",
             "--bind",
             bind,
             "--workers",

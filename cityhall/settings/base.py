@@ -37,6 +37,7 @@ _HSTS_SECONDS_ENV = env_int("SECURE_HSTS_SECONDS", None, minimum=0)  # productio
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "riverbend-demo")
+DEMO_DATA_ALLOWED = True  # production.py turns it off: no demo data, no demo password sign-in
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
@@ -215,6 +216,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Authentication ----------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    "cityhall.security.DemoPasswordGuard",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -319,7 +321,14 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
+    # Violations are reported to us and logged (cityhall.views.csp_report).
+    "report-uri": ["/csp-report/"],
 }
+# Features no page uses are switched off for every page (geolocation: "use my location").
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(self), payment=(), usb=(), magnetometer=(), "
+    "gyroscope=(), accelerometer=(), interest-cohort=()"
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Load balancers and container health checks probe over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -31,6 +31,7 @@ if SMS_BACKEND == "alerts.sms.TwilioSmsBackend" and not (
     )
 
 DEBUG = False
+DEMO_DATA_ALLOWED = False
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True

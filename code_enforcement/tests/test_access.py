@@ -73,7 +73,8 @@ def with_photo(request: ServiceRequest) -> RequestPhoto:
 
 
 def track(client: Client, request: ServiceRequest, query: str = ""):
-    return client.get(f"/requests/{request.public_id}/{query}")
+    # A ?key= link is kept in the session and redirected to the clean address.
+    return client.get(f"/requests/{request.public_id}/{query}", follow=True)
 
 
 # --- Reporter privacy -----------------------------------------------------------------------------

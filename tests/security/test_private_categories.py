@@ -40,7 +40,7 @@ def complaint(noise):
 
 
 def _page(client, request, query=""):
-    response = client.get(f"/requests/{request.public_id}/{query}")
+    response = client.get(f"/requests/{request.public_id}/{query}", follow=True)
     assert response.status_code == 200
     return response.content.decode()
 

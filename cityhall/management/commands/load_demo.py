@@ -1,7 +1,8 @@
 from importlib import import_module
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from cityhall.demo import demo_load
@@ -12,6 +13,11 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError(
+                "Demo data is never loaded under production settings: its accounts share one "
+                "published password."
+            )
         # Each app may ship `<app>/demo.py` with `demo_load()`; cityhall imports no app, so it
         # finds them by name, in INSTALLED_APPS order (alerts before the apps that notify).
         created = demo_load()

@@ -3,8 +3,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .access import log_access
 from .console import recently_verified, reverify_redirect
-from .models import Holiday, Neighborhood, User
+from .models import Holiday, Neighborhood, StaffAccess, User
 
 
 @admin.register(Holiday)
@@ -65,6 +66,8 @@ class CityUserAdmin(SimpleHistoryAdmin, UserAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         target = self.get_object(request, object_id)
+        if target is not None and not target.is_staff:
+            log_access(request, what="resident profile", record=target)
         changes_access = any(
             name in request.POST for name in ("is_staff", "is_superuser", "groups")
         ) or (target is not None and target.is_staff)
@@ -91,3 +94,24 @@ class NeighborhoodAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug", "households"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(StaffAccess)
+class StaffAccessAdmin(admin.ModelAdmin):
+    """Read-only, searchable: who opened whose personal data, and when."""
+
+    list_display = ["at", "staff", "what", "record", "ip"]
+    list_filter = ["what", ("staff", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["staff__email", "record", "what", "path"]
+    date_hierarchy = "at"
+    list_select_related = ["staff"]
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

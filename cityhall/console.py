@@ -122,11 +122,18 @@ class WorkflowActions:
             )
         return actions
 
+    # What the page shows of a resident (None: nothing personal), for the access log.
+    personal_data = None
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if obj is not None:
             extra_context["workflow_actions"] = self.workflow_actions(request, obj)
+            if self.personal_data:
+                from .access import log_access
+
+                log_access(request, what=self.personal_data, record=obj)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def action_done(self, request, obj, move, result) -> str | None:

@@ -154,6 +154,9 @@ def verify(request: HttpRequest) -> HttpResponse:
         throttled = _throttled_message(user)
         device = _match_token(user, form.cleaned_data["otp_token"])
         if device is not None:
+            # A new session key once the second factor is in: a key seen before sign-in (a
+            # fixation attempt) is worth nothing after it.
+            request.session.cycle_key()
             otp_login(request, device)
             mark_verified(request)
             logger.info("console 2FA verified user=%s device=%s", user.pk, device.persistent_id)

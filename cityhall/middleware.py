@@ -34,6 +34,9 @@ class StaffOTPRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
+        expired = _staff_session_expired(request)
+        if expired is not None:
+            return expired
         path = _strip_language(request.path_info)
         if path.startswith(STAFF_PREFIXES) and not path.startswith(OPEN_CONSOLE_PATHS):
             user = request.user
@@ -43,6 +46,29 @@ class StaffOTPRequiredMiddleware:
                 query = urlencode({"next": request.get_full_path()})
                 return redirect(f"{reverse('admin:login')}?{query}")
         return self.get_response(request)
+
+
+STAFF_SESSION_STARTED = "staff_session_started"
+
+
+def _staff_session_expired(request: HttpRequest):
+    """Staff sessions end after STAFF_SESSION_IDLE_MINUTES without a request and, whatever
+    happens, STAFF_SESSION_MAX_HOURS after they began; residents keep Django's defaults."""
+    import time
+
+    from django.contrib.auth import logout
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return None
+    now = int(time.time())
+    started = request.session.setdefault(STAFF_SESSION_STARTED, now)
+    if now - started > settings.STAFF_SESSION_MAX_HOURS * 3600:
+        logout(request)
+        query = urlencode({"next": request.get_full_path()})
+        return redirect(f"{reverse('admin:login')}?{query}")
+    request.session.set_expiry(settings.STAFF_SESSION_IDLE_MINUTES * 60)
+    return None
 
 
 class RequestGuardMiddleware:

@@ -208,3 +208,26 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.last}"
+
+
+class StaffAccess(models.Model):
+    """A staff member opened a resident's personal data in the console (a profile, a reporter's
+    contact details, an applicant's documents): who, what, when. Written by
+    `cityhall.access.log_access`, searched by the city administrator, never edited."""
+
+    staff = models.ForeignKey(
+        User, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name="staff member"
+    )
+    what = models.CharField("what was seen", max_length=120)
+    record = models.CharField("record", max_length=160)
+    path = models.CharField(max_length=300)
+    ip = models.GenericIPAddressField("address", null=True, blank=True)
+    at = models.DateTimeField("when", default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "staff access to personal data"
+        verbose_name_plural = "staff access to personal data"
+
+    def __str__(self) -> str:
+        return f"{self.staff} saw {self.what} of {self.record}"

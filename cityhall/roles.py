@@ -124,7 +124,7 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         | _crud("otp_totp.totpdevice")
         | _crud("otp_static.staticdevice")
         | {"axes.view_accessattempt", "axes.delete_accessattempt", "axes.view_accessfailurelog"}
-        | {"axes.view_accesslog"}
+        | {"axes.view_accesslog", "cityhall.view_staffaccess"}
         | _ALERTS_OFFICE
         | {"alerts.delete_subscription"}
         | _PERMITS_DESK

@@ -22,3 +22,14 @@ class DemoPasswordGuard(ModelBackend):
         if not settings.DEMO_DATA_ALLOWED and password == settings.DEMO_PASSWORD:
             raise PermissionDenied  # stops every other backend from trying
         return None
+
+
+def axes_username(request, credentials=None) -> str:
+    """The email the lockout counts against, normalised: changing letter case or adding spaces
+    is not a fresh set of tries."""
+    raw = ""
+    if credentials:
+        raw = credentials.get("username") or credentials.get("email") or ""
+    if not raw and request is not None:
+        raw = request.POST.get("username", "")
+    return raw.strip().lower()

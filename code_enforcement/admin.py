@@ -132,6 +132,7 @@ class TriageFilter(admin.SimpleListFilter):
 @admin.register(ServiceRequest)
 class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
     workflow = REQUESTS
+    personal_data = "reporter contact details"
     change_form_template = "admin/code_enforcement/servicerequest/change_form.html"
     list_display = [
         "public_id",
@@ -308,6 +309,7 @@ class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
 @admin.register(CodeCase)
 class CodeCaseAdmin(WorkflowActions, SimpleHistoryAdmin):
     workflow = CASES
+    personal_data = "property owner details"
     change_form_template = "admin/code_enforcement/codecase/change_form.html"
     list_display = [
         "number",

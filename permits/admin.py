@@ -85,6 +85,7 @@ class OverdueFilter(admin.SimpleListFilter):
 @admin.register(Application)
 class ApplicationAdmin(WorkflowActions, SimpleHistoryAdmin):
     workflow = APPLICATIONS
+    personal_data = "applicant details"
     change_form_template = "admin/permits/application/change_form.html"
     list_display = [
         "number",

@@ -17,6 +17,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from cityhall.access import log_access
 from cityhall.csvsafe import SafeWriter
 
 from . import selectors, services
@@ -307,6 +308,8 @@ def document(request, public_id, document_id):
     is_staff = user.is_staff and user.is_verified() and user.has_perm("permits.view_application")
     if not (is_owner or is_staff):
         raise Http404
+    if is_staff and not is_owner:
+        log_access(request, what="application document", record=doc.application)
     response = FileResponse(doc.file.open("rb"), content_type=doc.content_type)
     disposition = "inline" if request.GET.get("inline") else "attachment"
     response["Content-Disposition"] = (

@@ -187,10 +187,20 @@ def _match_token(user, token: str):
     return None
 
 
-def _pending_totp(user) -> TOTPDevice:
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+PENDING_TOTP = "pending_totp_device"
+
+
+def _pending_totp(request) -> TOTPDevice:
+    """The secret being enrolled belongs to the session that started it: another session (a
+    stolen password used elsewhere, say) gets a new secret and never sees this one."""
+    user = request.user
+    device = TOTPDevice.objects.filter(
+        pk=request.session.get(PENDING_TOTP, -1), user=user, confirmed=False
+    ).first()
     if device is None:
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        request.session[PENDING_TOTP] = device.pk
     return device
 
 
@@ -209,7 +219,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     if user_has_device(user, confirmed=True) and not user.is_verified():
         return redirect(_with_next("admin:otp_verify", request))
 
-    device = _pending_totp(user)
+    device = _pending_totp(request)
     form = TokenForm(request.POST or None)
     form.fields["otp_token"].help_text = "The 6-digit code your app shows after you add City Hall."
     if request.method == "POST" and form.is_valid():

@@ -4,6 +4,7 @@ and every look at a resident's personal data is on record."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -116,3 +117,15 @@ def test_a_staff_member_signed_in_on_the_residents_page_reaches_nothing_staff_on
     for path in ("/console/", "/kpis/", "/console/cityhall/user/"):
         response = client.get(path)
         assert response.status_code == 302 and "/console/login/" in response["Location"], path
+
+
+def test_a_second_session_never_sees_the_secret_being_enrolled():
+    staff = make_staff(Role.PERMIT_TECHNICIAN, "enrol.race@riverbend.example")
+    first, second = Client(), Client()
+    for client in (first, second):
+        client.force_login(staff)
+    secret = re.compile(r'class="cityhall-secret"[^>]*>(.*?)</p>', re.S)
+    shown_first = secret.search(first.get("/console/enrol/").content.decode()).group(1)
+    shown_second = secret.search(second.get("/console/enrol/").content.decode()).group(1)
+    assert shown_first != shown_second
+    assert secret.search(first.get("/console/enrol/").content.decode()).group(1) != shown_second

@@ -420,7 +420,7 @@ def notify(
     addresses = {Channel.PORTAL: ""}
     if Channel.EMAIL in wanted and user.notify_by_email and user.email:
         addresses[Channel.EMAIL] = user.email
-    if Channel.SMS in wanted and user.notify_by_sms and user.phone:
+    if Channel.SMS in wanted and user.notify_by_sms and user.can_be_texted:
         addresses[Channel.SMS] = user.phone
     _deliveries_for(notification, addresses)
     return notification

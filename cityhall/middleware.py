@@ -49,6 +49,7 @@ class StaffOTPRequiredMiddleware:
 
 
 STAFF_SESSION_STARTED = "staff_session_started"
+STAFF_SESSION_SEEN = "staff_session_seen"
 
 
 def _staff_session_expired(request: HttpRequest):
@@ -62,12 +63,20 @@ def _staff_session_expired(request: HttpRequest):
     if user is None or not user.is_authenticated or not user.is_staff:
         return None
     now = int(time.time())
-    started = request.session.setdefault(STAFF_SESSION_STARTED, now)
-    if now - started > settings.STAFF_SESSION_MAX_HOURS * 3600:
+    session = request.session
+    started = session.setdefault(STAFF_SESSION_STARTED, now)
+    seen = session.get(STAFF_SESSION_SEEN, now)
+    if (
+        now - started > settings.STAFF_SESSION_MAX_HOURS * 3600
+        or now - seen > settings.STAFF_SESSION_IDLE_MINUTES * 60
+    ):
         logout(request)
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse('admin:login')}?{query}")
-    request.session.set_expiry(settings.STAFF_SESSION_IDLE_MINUTES * 60)
+    # Written at most once a minute: the idle clock without a session write per request.
+    if now - seen >= 60 or STAFF_SESSION_SEEN not in session:
+        session[STAFF_SESSION_SEEN] = now
+        session.set_expiry(settings.STAFF_SESSION_MAX_HOURS * 3600)
     return None
 
 

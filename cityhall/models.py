@@ -60,12 +60,16 @@ class User(AbstractUser):
     )
     notify_by_email = models.BooleanField(_("email me"), default=True)
     notify_by_sms = models.BooleanField(_("text me"), default=False)
+    # Double opt-in: nothing is texted to `phone` until its owner types the code we sent there.
+    phone_confirmed_at = models.DateTimeField(_("phone confirmed"), null=True, blank=True)
+    phone_code = models.CharField(max_length=6, blank=True, editable=False)
+    phone_code_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["username"]
 
     objects = CityUserManager()
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = HistoricalRecords(excluded_fields=["password", "last_login", "phone_code"])
 
     class Meta:
         verbose_name = _("user")
@@ -76,6 +80,10 @@ class User(AbstractUser):
         if not self.username:
             self.username = self.email
         super().save(*args, **kwargs)
+
+    @property
+    def can_be_texted(self) -> bool:
+        return bool(self.phone and self.phone_confirmed_at)
 
     @property
     def display_name(self) -> str:

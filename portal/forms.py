@@ -62,3 +62,12 @@ class ProfileForm(forms.ModelForm):
         if cleaned.get("notify_by_sms") and not cleaned.get("phone") and "phone" not in self.errors:
             self.add_error("phone", _("Enter a mobile number to get text messages."))
         return cleaned
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("The 6-digit code we texted you"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

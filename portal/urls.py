@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.me, name="me"),
     path("me/profile/", views.profile, name="profile"),
+    path("me/phone/", views.confirm_phone, name="confirm_phone"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
 ]

@@ -7,10 +7,10 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
-from . import selectors
-from .forms import ProfileForm
+from . import selectors, services
+from .forms import PhoneCodeForm, ProfileForm
 
 
 @require_safe
@@ -29,11 +29,20 @@ def me(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
+        phone_changed = "phone" in form.changed_data
         user = form.save()
+        if phone_changed:
+            user.phone_confirmed_at = None
+            user.save(update_fields=["phone_confirmed_at"])
         language = user.preferred_language
+        needs_code = bool(
+            user.phone and not user.phone_confirmed_at and (phone_changed or user.notify_by_sms)
+        )
+        if needs_code:
+            services.phone_send_code(request=request, user=user)
         with translation.override(language):
             messages.success(request, _("Your profile has been saved."))
-            target = reverse("portal:profile")
+            target = reverse("portal:confirm_phone" if needs_code else "portal:profile")
         response = redirect(target)
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
@@ -44,6 +53,26 @@ def profile(request: HttpRequest) -> HttpResponse:
         )
         return response
     return render(request, "portal/profile.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_phone(request: HttpRequest) -> HttpResponse:
+    """Type the code we texted: until then, nothing is texted to the new number."""
+    user = request.user
+    if not user.phone or user.phone_confirmed_at:
+        return redirect("portal:profile")
+    form = PhoneCodeForm(request.POST or None)
+    if request.method == "POST" and "resend" in request.POST:
+        services.phone_send_code(request=request, user=user)
+        messages.success(request, _("We sent a new code."))
+        return redirect("portal:confirm_phone")
+    if request.method == "POST" and form.is_valid():
+        if services.phone_confirm(user=user, code=form.cleaned_data["code"]):
+            messages.success(request, _("Your phone number is confirmed."))
+            return redirect("portal:profile")
+        form.add_error("code", _("That code is not right. Check the text message and try again."))
+    return render(request, "portal/confirm_phone.html", {"form": form, "phone": user.phone})
 
 
 @require_safe

@@ -11,6 +11,7 @@ import time
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -21,6 +22,8 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 def make_resident(email: str = "alice@example.com", *, language: str = "en", **fields) -> User:
+    if fields.get("phone"):  # a persona's number is one they confirmed (double opt-in)
+        fields.setdefault("phone_confirmed_at", timezone.now())
     user = User.objects.create_user(
         email=email, password=PASSWORD, preferred_language=language, **fields
     )

@@ -187,6 +187,7 @@ def test_twilio_rejected_number_is_not_retried(fake_twilio):
 def texted_alice(alice):
     """Alice wants email and text messages."""
     alice.phone = PHONE
+    alice.phone_confirmed_at = timezone.now()  # confirmed by its code
     alice.notify_by_email = True
     alice.notify_by_sms = True
     alice.save()
@@ -312,6 +313,7 @@ def texters(db, alice):
     on_phone = make_subscription([topic], phone=PHONE)
     other = make_subscription([topic], phone=OTHER_PHONE)
     alice.phone = PHONE
+    alice.phone_confirmed_at = timezone.now()  # confirmed by its code
     alice.notify_by_sms = True
     alice.save()
     queued = notify(user=alice, template="subscription_code", context={"code": "1"})

@@ -425,6 +425,7 @@ def test_text_messages_need_a_phone_in_the_profile(alice, weather):
 
 def test_stop_all_alerts_turns_every_channel_off(alice, weather):
     alice.phone = PHONE
+    alice.phone_confirmed_at = timezone.now()  # confirmed by its code
     alice.save()
     client = signed_in_client(alice)
     client.post("/me/alerts/", my_alerts_data([weather], by_sms="on"))
@@ -473,6 +474,7 @@ def channels_of(notification) -> dict[str, str]:
 
 def test_notify_uses_email_but_not_sms_unless_chosen(alice):
     alice.phone = PHONE
+    alice.phone_confirmed_at = timezone.now()  # confirmed by its code
     alice.notify_by_email = True
     alice.notify_by_sms = False
     alice.save()

@@ -111,7 +111,8 @@ def test_profile_saves_phone_in_e164_and_switches_language(alice):
         },
     )
     assert response.status_code == 302
-    assert response["Location"] == "/es/me/profile/"
+    # A new number is confirmed by a texted code before anything else is texted to it.
+    assert response["Location"] == "/es/me/phone/"
     alice.refresh_from_db()
     assert alice.phone == "+14082104412"
     assert alice.preferred_language == "es"

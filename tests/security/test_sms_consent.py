@@ -1,0 +1,73 @@
+"""SMS consent: a number typed into a profile receives nothing but the code until its owner
+types that code back (double opt-in), so nobody can sign someone else up for texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerts.constants import Channel
+from alerts.models import Delivery, Notification
+from alerts.services import notify
+from tests.personas import signed_in_client
+
+pytestmark = pytest.mark.django_db
+
+
+def _profile(client, **changes):
+    data = {
+        "first_name": "Alice",
+        "last_name": "Reyes",
+        "phone": "",
+        "home_address": "",
+        "neighborhood": "",
+        "preferred_language": "en",
+        "notify_by_email": "on",
+        "notify_by_sms": "on",
+    }
+    data.update(changes)
+    return client.post("/me/profile/", data)
+
+
+def test_a_typed_number_gets_only_a_code_until_it_is_confirmed(alice):
+    client = signed_in_client(alice)
+    response = _profile(client, phone="(415) 555-2671")
+    assert response.status_code == 302 and response["Location"] == "/me/phone/"
+    alice.refresh_from_db()
+    assert alice.phone == "+14155552671" and alice.phone_confirmed_at is None
+    code_text = Notification.objects.get(template="subscription_code")
+    assert alice.phone_code in code_text.sms_text
+
+    notify(user=alice, template="staff_notice", context={"subject": "Hi", "body": "Hi"})
+    assert (
+        not Delivery.objects.filter(channel=Channel.SMS, address=alice.phone)
+        .exclude(notification=code_text)
+        .exists()
+    )
+
+    page = client.post(
+        "/me/phone/", {"code": "000000" if alice.phone_code != "000000" else "111111"}
+    )
+    assert "That code is not right" in page.content.decode()
+    client.post("/me/phone/", {"code": alice.phone_code})
+    alice.refresh_from_db()
+    assert alice.phone_confirmed_at is not None
+    notify(user=alice, template="staff_notice", context={"subject": "Hi", "body": "Hi"})
+    assert Delivery.objects.filter(channel=Channel.SMS, address=alice.phone).count() == 2
+
+
+def test_five_wrong_codes_need_a_new_one(alice):
+    client = signed_in_client(alice)
+    _profile(client, phone="(415) 555-2671")
+    alice.refresh_from_db()
+    right = alice.phone_code
+    wrong = "000000" if right != "000000" else "111111"
+    for _n in range(5):
+        client.post("/me/phone/", {"code": wrong})
+    client.post("/me/phone/", {"code": right})
+    alice.refresh_from_db()
+    assert alice.phone_confirmed_at is None
+    client.post("/me/phone/", {"resend": "1"})
+    alice.refresh_from_db()
+    client.post("/me/phone/", {"code": alice.phone_code})
+    alice.refresh_from_db()
+    assert alice.phone_confirmed_at is not None

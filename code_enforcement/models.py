@@ -123,7 +123,8 @@ class Address(models.Model):
 
 
 def _public_id() -> str:
-    return secrets.token_hex(4).upper()
+    # 10 hex characters: a million reports make a clash unlikely, and request_submit retries one.
+    return secrets.token_hex(5).upper()
 
 
 class ServiceRequest(StatusGuard, models.Model):

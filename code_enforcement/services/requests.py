@@ -6,7 +6,7 @@ import math
 import secrets
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +25,14 @@ from ..constants import (
     Resolution,
     Source,
 )
-from ..models import Follower, RequestPhoto, ServiceCategory, ServiceRequest, _hash
+from ..models import (
+    Follower,
+    RequestPhoto,
+    ServiceCategory,
+    ServiceRequest,
+    _hash,
+    _public_id,
+)
 from ..workflow import REQUESTS
 
 # --- Places -------------------------------------------------------------------------------------
@@ -228,7 +235,18 @@ def request_submit(
         triage_due=add_business_days(today, category.triage_sla_days),
         resolve_due=add_business_days(today, category.resolution_sla_days),
     )
-    audit_as(request, reporter).save()
+    for attempt in range(3):
+        try:
+            with transaction.atomic():  # a savepoint: a clashing public id is tried again
+                audit_as(request, reporter).save()
+            break
+        except IntegrityError:
+            if (
+                attempt == 2
+                or ServiceRequest.objects.filter(public_id=request.public_id).count() == 0
+            ):
+                raise
+            request.public_id = _public_id()
     if draft_token:
         # RequestPhoto has no history: a bulk update records nothing that history would miss.
         RequestPhoto.objects.filter(draft_token=draft_token, request__isnull=True).update(

@@ -9,6 +9,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from cityhall.phones import display_phone
+
 from . import selectors, services
 from .forms import PhoneCodeForm, ProfileForm
 
@@ -72,7 +74,9 @@ def confirm_phone(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your phone number is confirmed."))
             return redirect("portal:profile")
         form.add_error("code", _("That code is not right. Check the text message and try again."))
-    return render(request, "portal/confirm_phone.html", {"form": form, "phone": user.phone})
+    return render(
+        request, "portal/confirm_phone.html", {"form": form, "phone": display_phone(user.phone)}
+    )
 
 
 @require_safe

@@ -147,6 +147,15 @@ class ContactForm(forms.Form):
         return normalize_sms_phone(self.cleaned_data.get("phone", ""))
 
 
+class FollowCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("The 6-digit code we texted you"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
 class AddInfoForm(forms.Form):
     text = forms.CharField(
         label=_("Add information"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})

@@ -285,6 +285,10 @@ class Follower(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True)
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    # Double opt-in for a number typed into "follow this report": texted only once confirmed.
+    phone_confirmed_at = models.DateTimeField(null=True, blank=True)
+    phone_code = models.CharField(max_length=6, blank=True)
+    phone_code_attempts = models.PositiveSmallIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.user_id or self.email or self.phone}"

@@ -16,6 +16,11 @@ urlpatterns = [
     path("requests/map/", views.request_map, name="map"),
     path("requests/map.json", views.request_map_data, name="map_data"),
     path("requests/<str:public_id>/", views.track, name="track"),
+    path(
+        "requests/<str:public_id>/follow/",
+        views.follow_confirm,
+        name="follow_confirm",
+    ),
     path("requests/<str:public_id>/submitted/", views.submitted, name="submitted"),
     path("requests/<str:public_id>/photos/<int:photo_id>.jpg", views.photo, name="photo"),
 ]

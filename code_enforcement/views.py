@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from cityhall import ratelimit
 from cityhall.constants import EventKind
+from cityhall.phones import display_phone
 
 from . import selectors, services
 from .forms import (
@@ -24,6 +25,7 @@ from .forms import (
     CategoryForm,
     ContactForm,
     DetailsForm,
+    FollowCodeForm,
     LocationForm,
     PhotoForm,
     ReopenForm,
@@ -259,12 +261,18 @@ def report_review(request: HttpRequest) -> HttpResponse:
                 request=original, user=request.user, defaults={"language": get_language()[:2]}
             )
         elif contact.get("email") or contact.get("phone"):
-            Follower.objects.get_or_create(
+            follower, _created = Follower.objects.get_or_create(
                 request=original,
                 email=contact.get("email", ""),
                 phone=contact.get("phone", ""),
                 defaults={"language": get_language()[:2]},
             )
+            if not follower.email and not follower.phone_confirmed_at:
+                # Texts only after the number's owner types back the code (double opt-in).
+                services.follower_send_code(http_request=request, follower=follower)
+                request.session.pop(SESSION, None)
+                request.session[FOLLOW_CONFIRM] = follower.pk
+                return redirect("code_enforcement:follow_confirm", public_id=original.public_id)
         request.session.pop(SESSION, None)
         if not (request.user.is_authenticated or contact.get("email") or contact.get("phone")):
             messages.info(
@@ -412,6 +420,33 @@ def _staff_can_see(user) -> bool:
         and user.is_staff
         and user.is_verified()
         and user.has_perm("code_enforcement.view_servicerequest")
+    )
+
+
+FOLLOW_CONFIRM = "follow-confirm"
+
+
+@require_http_methods(["GET", "POST"])
+def follow_confirm(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Type the code texted to the number given to follow a report."""
+    original = get_object_or_404(ServiceRequest, public_id=public_id)
+    follower_id = request.session.get(FOLLOW_CONFIRM)
+    follower = Follower.objects.filter(pk=follower_id or -1, request=original).first()
+    if follower is None:
+        return redirect(original.get_absolute_url())
+    form = FollowCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.follower_confirm(follower_id=follower.pk, code=form.cleaned_data["code"]):
+            request.session.pop(FOLLOW_CONFIRM, None)
+            messages.success(
+                request, _("You are following this report. We will tell you when it changes.")
+            )
+            return redirect(original.get_absolute_url())
+        form.add_error("code", _("That code is not right. Check the text message and try again."))
+    return render(
+        request,
+        "code_enforcement/follow_confirm.html",
+        {"form": form, "service_request": original, "phone": display_phone(follower.phone)},
     )
 
 

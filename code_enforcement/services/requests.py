@@ -166,13 +166,16 @@ def _tell_reporter(request: ServiceRequest, event: str, **context) -> None:
     for follower in request.followers.select_related("user"):
         if follower.user_id:
             notify(user=follower.user, template="request_notice", context=ctx, link=link)
-        else:
+            continue
+        # A follower's typed number gets nothing until its code came back (double opt-in).
+        phone = follower.phone if not follower.email and follower.phone_confirmed_at else ""
+        if follower.email or phone:
             notify_address(
                 language=follower.language,
                 template="request_notice",
                 context={**ctx, "link": link},
                 email=follower.email,
-                phone=follower.phone if not follower.email else "",
+                phone=phone,
             )
 
 
@@ -302,7 +305,10 @@ def request_close(
 ) -> ServiceRequest:
     if resolution not in Resolution.values:
         raise ValidationError("Choose a resolution.")
-    if request.status == RequestStatus.NEW and actor is not None:
+    # Read the status from the database: the caller's copy may be older than the row.
+    if actor is not None and ServiceRequest.objects.filter(
+        pk=request.pk, status=RequestStatus.NEW
+    ).exists():
         request = request_acknowledge(request=request, actor=actor)
 
     def close(locked: ServiceRequest) -> None:
@@ -334,11 +340,12 @@ def request_merge(*, request: ServiceRequest, original: ServiceRequest, actor) -
             request=original, user=request.reporter, defaults={"language": request.language}
         )
     elif request.contact_email or request.contact_phone:
+        # The duplicate's reporter gave these with their own report: no second opt-in.
         Follower.objects.get_or_create(
             request=original,
             email=request.contact_email,
             phone=request.contact_phone,
-            defaults={"language": request.language},
+            defaults={"language": request.language, "phone_confirmed_at": timezone.now()},
         )
     if request.status == RequestStatus.NEW and actor is not None:
         request = request_acknowledge(request=request, actor=actor)
@@ -435,3 +442,42 @@ def _person(actor):
     from django.contrib.auth.models import AnonymousUser
 
     return AnonymousUser()
+
+
+# --- Following a report by text (double opt-in) ----------------------------------------------
+
+
+def follower_send_code(*, http_request, follower: Follower) -> None:
+    """Text a code to the number typed into "follow this report"; nothing else goes there
+    until it is typed back."""
+    from cityhall import ratelimit
+
+    ratelimit.check(http_request, "follow", destinations=(follower.phone,))
+    follower.phone_code = f"{secrets.randbelow(1_000_000):06d}"
+    follower.phone_code_attempts = 0
+    follower.save(update_fields=["phone_code", "phone_code_attempts"])
+    notify_address(
+        phone=follower.phone,
+        language=follower.language,
+        template="subscription_code",
+        context={"code": follower.phone_code},
+    )
+
+
+@transaction.atomic
+def follower_confirm(*, follower_id: int, code: str) -> bool:
+    follower = Follower.objects.select_for_update().filter(pk=follower_id).first()
+    if follower is None:
+        return False
+    if follower.phone_confirmed_at:
+        return True
+    if not follower.phone_code or follower.phone_code_attempts >= 5:
+        return False
+    if secrets.compare_digest(follower.phone_code, code.strip()):
+        follower.phone_confirmed_at = timezone.now()
+        follower.phone_code = ""
+        follower.save(update_fields=["phone_confirmed_at", "phone_code"])
+        return True
+    follower.phone_code_attempts += 1
+    follower.save(update_fields=["phone_code_attempts"])
+    return False

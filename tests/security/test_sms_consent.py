@@ -71,3 +71,42 @@ def test_five_wrong_codes_need_a_new_one(alice):
     client.post("/me/phone/", {"code": alice.phone_code})
     alice.refresh_from_db()
     assert alice.phone_confirmed_at is not None
+
+
+def test_a_number_typed_to_follow_a_report_gets_only_a_code_until_confirmed(client):
+    from alerts.models import Delivery as D
+    from cityhall.roles import Role
+    from code_enforcement import services
+    from code_enforcement.models import Follower
+    from code_enforcement.tests.factories import ensure_city, make_request, staff
+
+    ensure_city()
+    original = make_request()
+    session = client.session
+    session["report"] = {
+        "token": "f" * 32,
+        "category": original.category_id,
+        "latitude": original.latitude,
+        "longitude": original.longitude,
+        "description": "Same hole",
+        "contact": {"name": "", "email": "", "phone": "+14155552671"},
+    }
+    session.save()
+    response = client.post("/report/review/", {"follow": original.public_id})
+    assert response["Location"] == f"/requests/{original.public_id}/follow/"
+    follower = Follower.objects.get(request=original)
+    assert follower.phone_confirmed_at is None and follower.phone_code
+
+    inspector = staff(Role.CODE_INSPECTOR)
+    services.request_acknowledge(request=original, actor=inspector)
+    texts = D.objects.filter(channel=Channel.SMS, address="+14155552671")
+    assert texts.count() == 1  # the code, nothing else
+
+    page = client.get(f"/requests/{original.public_id}/follow/").content.decode()
+    assert "We texted a code to (415) 555-2671" in page
+    client.post(f"/requests/{original.public_id}/follow/", {"code": follower.phone_code})
+    follower.refresh_from_db()
+    assert follower.phone_confirmed_at is not None
+    services.request_start(request=original, actor=inspector)
+    services.request_close(request=original, actor=inspector, resolution="resolved")
+    assert texts.count() == 2

@@ -306,9 +306,10 @@ def request_close(
     if resolution not in Resolution.values:
         raise ValidationError("Choose a resolution.")
     # Read the status from the database: the caller's copy may be older than the row.
-    if actor is not None and ServiceRequest.objects.filter(
-        pk=request.pk, status=RequestStatus.NEW
-    ).exists():
+    if (
+        actor is not None
+        and ServiceRequest.objects.filter(pk=request.pk, status=RequestStatus.NEW).exists()
+    ):
         request = request_acknowledge(request=request, actor=actor)
 
     def close(locked: ServiceRequest) -> None:

@@ -43,6 +43,23 @@ class CityUserAdmin(SimpleHistoryAdmin, UserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "username", "password1", "password2"]}),
     ]
 
+    actions = ["send_invitation"]
+
+    @admin.action(description="Send an invitation (choose a password, enrol an app)")
+    def send_invitation(self, request, queryset):
+        from django.contrib import messages
+
+        from .staff import invitation_send
+
+        sent = [user.email for user in queryset.filter(is_staff=True, is_active=True)]
+        for user in queryset.filter(is_staff=True, is_active=True):
+            user.set_unusable_password()  # the old password stops working; the link sets one
+            user.save(update_fields=["password"])
+            invitation_send(user)
+        messages.success(
+            request, f"Invitations sent to: {', '.join(sent) or 'nobody (no staff selected)'}."
+        )
+
     # Only a superuser makes another superuser; a city administrator cannot.
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -17,6 +17,7 @@ class ConsoleSite(OTPAdminSite):
             path("verify/", console_views.verify, name="otp_verify"),
             path("enrol/", console_views.enrol, name="otp_enrol"),
             path("backup-codes/", console_views.backup_codes, name="otp_backup_codes"),
+            path("invite/<str:token>/", console_views.invite, name="staff_invite"),
         ]
         return custom + super().get_urls()
 

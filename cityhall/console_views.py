@@ -271,3 +271,33 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
         "console/backup_codes.html",
         _context(request, codes=codes, title="Your backup codes"),
     )
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@csrf_protect
+@never_cache
+def invite(request: HttpRequest, token: str) -> HttpResponse:
+    """A new staff member's invitation: choose a password, then enrol an authenticator app."""
+    from django.contrib.auth.forms import SetPasswordForm
+
+    from .staff import invitation_user
+
+    user = invitation_user(token)
+    if user is None:
+        return render(
+            request,
+            "console/invite_invalid.html",
+            _context(request, title="This invitation cannot be used"),
+            status=400,
+        )
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()  # the link stops working: it named the old password
+        auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        logger.info("console invitation used user=%s", user.pk)
+        return redirect("admin:otp_enrol")
+    return render(
+        request,
+        "console/invite.html",
+        _context(request, form=form, title="Choose your password", invited=user),
+    )

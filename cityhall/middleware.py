@@ -18,6 +18,7 @@ OPEN_CONSOLE_PATHS = (
     "/console/logout/",
     "/console/verify/",
     "/console/enrol/",
+    "/console/invite/",
 )
 
 

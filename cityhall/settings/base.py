@@ -271,6 +271,8 @@ AXES_USERNAME_CALLABLE = "cityhall.security.axes_username"
 # Staff sessions: 30 minutes idle, 12 hours at most (cityhall.middleware).
 STAFF_SESSION_IDLE_MINUTES = env_int("STAFF_SESSION_IDLE_MINUTES", 30, minimum=1)
 STAFF_SESSION_MAX_HOURS = env_int("STAFF_SESSION_MAX_HOURS", 12, minimum=1)
+# Invitation links for new staff accounts work once, for this long.
+STAFF_INVITATION_HOURS = env_int("STAFF_INVITATION_HOURS", 72, minimum=1)
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

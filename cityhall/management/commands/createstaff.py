@@ -1,16 +1,15 @@
-import secrets
-
 from django.core.management.base import BaseCommand, CommandError
 
 from cityhall.roles import Role
-from cityhall.staff import issue_backup_codes, staff_create
+from cityhall.staff import invitation_send, issue_backup_codes, staff_create
 
 
 class Command(BaseCommand):
     help = (
-        "Create a staff account with a role, e.g. the first city administrator. Prints a "
-        "password (unless given) and ten one-time backup codes for the first console sign-in; "
-        "the person then enrols an authenticator app at /console/enrol/."
+        "Create a staff account with a role. Without --password the person gets an invitation "
+        "by email (single use, STAFF_INVITATION_HOURS) and the link is printed too: they choose "
+        "a password and enrol an authenticator app. With --password (e.g. the first city "
+        "administrator, before mail works) ten one-time backup codes are printed instead."
     )
 
     def add_arguments(self, parser):
@@ -22,9 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--superuser", action="store_true", help="Every permission.")
 
     def handle(self, *args, **options):
-        password = options["password"] or secrets.token_urlsafe(12)
-        if len(password) < 8:
-            raise CommandError("The password must have at least 8 characters.")
+        password = options["password"]
+        if password is not None and len(password) < 12:
+            raise CommandError("The password must have at least 12 characters.")
         user, created = staff_create(
             email=options["email"],
             role=Role(options["role"]),
@@ -33,6 +32,16 @@ class Command(BaseCommand):
             last_name=options["last_name"],
             superuser=options["superuser"],
         )
+        if password is None:
+            link = invitation_send(user)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{'Created' if created else 'Updated'} staff account {user.email} "
+                    f"({Role(options['role']).label}); an invitation was emailed."
+                )
+            )
+            self.stdout.write(f"Invitation link (works once, for a limited time): {link}")
+            return
         codes = issue_backup_codes(user)
         self.stdout.write(
             self.style.SUCCESS(
@@ -40,8 +49,6 @@ class Command(BaseCommand):
                 f"({Role(options['role']).label})."
             )
         )
-        if not options["password"]:
-            self.stdout.write(f"Password (shown once): {password}")
         self.stdout.write("Backup codes (each works once; shown only now):")
         for code in codes:
             self.stdout.write(f"  {code}")

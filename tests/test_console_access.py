@@ -13,8 +13,9 @@ from tests.personas import give_totp_device, signed_in_client, verified_client
 
 pytestmark = pytest.mark.django_db
 
-# The sign-in steps themselves, reachable before verification by design.
-SIGN_IN_STEPS = {"login", "logout", "otp_verify", "otp_enrol"}
+# The sign-in steps themselves, reachable before verification by design (an invitation's
+# signed, single-use token is its own credential: tests/security/test_staff_invitations.py).
+SIGN_IN_STEPS = {"login", "logout", "otp_verify", "otp_enrol", "staff_invite"}
 CANDIDATE_ARGUMENTS = [
     ((), {}),
     ((), {"object_id": "1"}),

@@ -7,7 +7,7 @@ WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY scripts/build_static.sh scripts/build_static.sh
-RUN bash scripts/build_static.sh
+RUN mkdir -p cityhall/data && bash scripts/build_static.sh
 
 # --- Stage 2: the application --------------------------------------------------------------------
 FROM python:3.13-slim
@@ -40,6 +40,7 @@ RUN pip install . && rm -rf build *.egg-info
 
 COPY . .
 COPY --from=assets /build/static/vendor static/vendor
+COPY --from=assets /build/cityhall/data/breached-passwords.txt cityhall/data/breached-passwords.txt
 
 # Translations and static files are built into the image. Production settings refuse to load
 # without these variables, so throwaway values are given to these two commands only; they are

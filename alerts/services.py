@@ -307,6 +307,32 @@ def subscription_confirm_email(*, subscription_id: int) -> Subscription | None:
 MAX_CODE_ATTEMPTS = 5
 
 
+def subscription_resend_code(*, http_request, subscription_id: int) -> bool:
+    """A new texted code for an unconfirmed SMS subscription (the old one stops working; the
+    five tries start again). Limited like the sign-up itself: per connection and per number.
+    Returns False when there is nothing to resend (confirmed already, or not by text)."""
+    from cityhall import ratelimit
+
+    subscription = Subscription.objects.filter(
+        pk=subscription_id, by_sms=True, confirmed_at__isnull=True
+    ).first()
+    if subscription is None:
+        return False
+    ratelimit.check(http_request, "subscribe", destinations=(subscription.phone,))
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        locked.sms_code = f"{secrets.randbelow(1_000_000):06d}"
+        locked.sms_code_attempts = 0
+        audit_as(locked, None).save(update_fields=["sms_code", "sms_code_attempts"])
+        notify_address(
+            phone=locked.phone,
+            language=locked.language,
+            template="subscription_code",
+            context={"code": locked.sms_code},
+        )
+    return True
+
+
 @transaction.atomic
 def subscription_confirm_sms(*, subscription_id: int, code: str) -> bool:
     subscription = Subscription.objects.select_for_update().get(pk=subscription_id)

@@ -185,6 +185,10 @@ def subscribe_code(request: HttpRequest, token: str) -> HttpResponse:
         subscription_id = signing.loads(token, salt=CODE_SALT, max_age=24 * 3600)
     except signing.BadSignature:
         raise Http404 from None
+    if request.method == "POST" and "resend" in request.POST:
+        if services.subscription_resend_code(http_request=request, subscription_id=subscription_id):
+            messages.success(request, _("We sent a new code. The one before no longer works."))
+        return redirect("alerts:subscribe_code", token=token)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if services.subscription_confirm_sms(

@@ -32,7 +32,8 @@ ALERTS = Workflow(
     model=Alert,
     subject="alert",
     moves=[
-        Move("publish", (S.DRAFT,), (S.PUBLISHED,), PUBLISH, "Publish now", primary=True),
+        Move("publish", (S.DRAFT,), (S.PUBLISHED,), PUBLISH, "Publish now", primary=True,
+             reverify=True),
         Move("schedule", (S.DRAFT,), (S.SCHEDULED,), PUBLISH, "Schedule",
              form=FORMS + "ScheduleForm"),
         Move("unschedule", (S.SCHEDULED,), (S.DRAFT,), PUBLISH, "Back to draft"),

@@ -16,7 +16,7 @@ class CityHallConfig(AppConfig):
     verbose_name = "City Hall"
 
     def ready(self):
-        from . import roles
+        from . import passwords, roles  # noqa: F401 (passwords registers its deploy check)
 
         # Apps added later bring new permissions; keep the groups in step on every migrate.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="cityhall-sync-roles")

@@ -21,6 +21,29 @@ class ConsoleSite(OTPAdminSite):
         ]
         return custom + super().get_urls()
 
+    def admin_view(self, view, cacheable=False):
+        """Every console page; a sensitive change (a deletion, a second-factor device) asks for
+        a fresh code first when the last one is more than 15 minutes old."""
+        from functools import wraps
+
+        guarded = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def inner(request, *args, **kwargs):
+            back = _sensitive_post(request)
+            user = request.user
+            if (
+                back is not None
+                and user.is_active
+                and user.is_staff
+                and getattr(user, "is_verified", lambda: False)()
+                and not recently_verified(request)
+            ):
+                return reverify_redirect(request, back=back)
+            return guarded(request, *args, **kwargs)
+
+        return inner
+
     def login(self, request, extra_context=None):
         from . import console_views
 
@@ -60,14 +83,34 @@ def recently_verified(request) -> bool:
     return time.time() - request.session.get(VERIFIED_AT, 0) <= REVERIFY_AFTER_SECONDS
 
 
-def reverify_redirect(request):
-    """Ask for the code again before a sensitive action, then come back here."""
+def reverify_redirect(request, back: str | None = None):
+    """Ask for the code again before a sensitive action, then come back (to `back`, or to this
+    page: a GET of it shows the form or the confirmation again; nothing was done yet)."""
     from urllib.parse import urlencode
 
     from django.http import HttpResponseRedirect
 
-    query = urlencode({"again": "1", "next": request.get_full_path()})
+    query = urlencode({"again": "1", "next": back or request.get_full_path()})
     return HttpResponseRedirect(f"{reverse('admin:otp_verify')}?{query}")
+
+
+# The console apps whose every change is sensitive: the second-factor devices themselves.
+DEVICE_APPS = ("otp_totp", "otp_static", "otp_email")
+
+
+def _sensitive_post(request) -> str | None:
+    """Where to come back to if this POST is a sensitive change, or None if it is not one."""
+    if request.method != "POST":
+        return None
+    path = request.path
+    if path.endswith("/delete/"):
+        return request.get_full_path()  # the "Are you sure?" page again
+    if request.POST.get("action") == "delete_selected" and request.POST.get("post"):
+        return request.get_full_path()  # the list; the rows are chosen again
+    parts = path.strip("/").split("/")
+    if len(parts) >= 2 and parts[1] in DEVICE_APPS:
+        return request.get_full_path()
+    return None
 
 
 class WorkflowActions:
@@ -160,6 +203,15 @@ class WorkflowActions:
         if not (request.user.is_staff and request.user.has_perm(move.who or "-")):
             raise PermissionDenied
         change_url = self._change_url(pk)
+        if move.asks_fresh_code and not recently_verified(request):
+            # Kept for the page that comes back: nothing typed is lost on the way.
+            self._keep(request, obj, action)
+            messages.warning(
+                request,
+                f"{move.label} was not done yet: it needs a fresh code. Check what you typed "
+                "and confirm again.",
+            )
+            return reverify_redirect(request, back=change_url)
         inputs = {}
         form_class = move.form_class
         if form_class is not None:

@@ -174,8 +174,9 @@ def verify(request: HttpRequest) -> HttpResponse:
             "otp_token",
             throttled or "That code is not valid. Check your app and try again.",
         )
+    title = "Confirm it is you" if again else "Enter your code"
     return render(
-        request, "console/verify.html", _context(request, form=form, title="Enter your code")
+        request, "console/verify.html", _context(request, form=form, title=title, again=again)
     )
 
 

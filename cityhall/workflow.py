@@ -57,6 +57,8 @@ class Move:
     danger: bool = False  # irreversible or bad news for a resident
     primary: bool = False
     console: bool = True
+    # Asks for a fresh second factor (older than 15 minutes) first; default: the dangerous ones.
+    reverify: bool | None = None
     # A rule beyond the status: returns why the move is not possible now, or None.
     guard: Callable[[Any], str | None] | None = None
     # Whether the console offers the move on this record (a hint, not a rule).
@@ -65,6 +67,10 @@ class Move:
     @property
     def changes_status(self) -> bool:
         return bool(self.targets)
+
+    @property
+    def asks_fresh_code(self) -> bool:
+        return self.danger if self.reverify is None else self.reverify
 
     @property
     def form_class(self) -> type | None:

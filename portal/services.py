@@ -28,7 +28,7 @@ def phone_send_code(*, request, user) -> None:
     notify_address(
         phone=user.phone,
         language=user.preferred_language,
-        template="subscription_code",
+        template="phone_code",
         context={"code": user.phone_code},
     )
 

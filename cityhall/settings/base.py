@@ -230,7 +230,14 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Staff only: not a password from a published breach (offline list, see cityhall/passwords.py).
+    {"NAME": "cityhall.passwords.BreachedPasswordValidator"},
 ]
+BREACHED_PASSWORDS_FILE = Path(
+    env_str(
+        "BREACHED_PASSWORDS_FILE", str(BASE_DIR / "cityhall" / "data" / "breached-passwords.txt")
+    )
+)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:me"
 

@@ -460,8 +460,8 @@ def follower_send_code(*, http_request, follower: Follower) -> None:
     notify_address(
         phone=follower.phone,
         language=follower.language,
-        template="subscription_code",
-        context={"code": follower.phone_code},
+        template="phone_code",
+        context={"code": follower.phone_code, "report": follower.request.public_id},
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.test.client import RequestFactory
+from django.utils import timezone
 
 from alerts import delivery
 from alerts.constants import Channel, DeliveryStatus, Severity
@@ -40,6 +41,34 @@ def test_sms_pumping_to_one_number_stops_after_three_texts():
     answers = [_subscribe(client, topic, "+1 415 555 2671").status_code for _n in range(25)]
     assert answers.count(302) == 3 and answers[3:] == [429] * 22
     assert Notification.objects.filter(template="subscription_code").count() == 3
+
+
+def test_resending_the_code_is_limited_like_subscribing():
+    """ "Send me a new code" is no way around the limit: it counts toward the same number."""
+    from django.contrib.messages import get_messages
+
+    topic = make_topic("weather")
+    client = Client()
+    code_page = _subscribe(client, topic, "+1 415 555 2672")["Location"]
+    subscription = Subscription.objects.get(phone="+14155552672")
+    subscription.sms_code = "000000"  # known, so the new one is surely different
+    subscription.save()
+    response = client.post(code_page, {"resend": "1"})
+    assert response.status_code == 302 and response["Location"] == code_page
+    assert "We sent a new code" in " ".join(str(m) for m in get_messages(response.wsgi_request))
+    subscription.refresh_from_db()
+    assert subscription.sms_code != "000000"
+    assert Notification.objects.filter(template="subscription_code").count() == 2
+    # The old code no longer works; the page offers another resend.
+    page = client.post(code_page, {"code": "000000"}).content.decode()
+    assert "not right" in page and "Send me a new code" in page
+    answers = [client.post(code_page, {"resend": "1"}).status_code for _n in range(2)]
+    assert answers == [302, 429]  # three texts an hour to one number, the sign-up included
+    assert Notification.objects.filter(template="subscription_code").count() == 3
+    subscription.refresh_from_db()
+    client.post(code_page, {"code": subscription.sms_code})
+    subscription.refresh_from_db()
+    assert subscription.confirmed_at is not None
 
 
 def test_sms_pumping_to_many_numbers_from_one_address_stops_too():
@@ -97,9 +126,10 @@ def test_the_daily_budget_holds_junk_back_but_never_an_emergency(settings):
         delivery.delivery_send(delivery_id=row.pk)
     statuses = [Delivery.objects.get(pk=row.pk) for row in rows]
     assert [d.status for d in statuses] == ["sent", "sent", "pending"]
-    assert "budget" in statuses[2].last_error and statuses[2].next_attempt_at.date() > (
-        statuses[2].created_at.date()
-    )
+    # Tomorrow in the city's time zone (the budget is per local day), whatever the UTC hour.
+    local = timezone.localtime
+    assert "budget" in statuses[2].last_error
+    assert local(statuses[2].next_attempt_at).date() > local(statuses[2].created_at).date()
     emergency = make_alert(severity=Severity.EXTREME)
     urgent_note = Notification.objects.create(template="alert", alert=emergency, sms_text="Go")
     urgent = Delivery.objects.create(

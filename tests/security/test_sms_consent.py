@@ -34,8 +34,9 @@ def test_a_typed_number_gets_only_a_code_until_it_is_confirmed(alice):
     assert response.status_code == 302 and response["Location"] == "/me/phone/"
     alice.refresh_from_db()
     assert alice.phone == "+14155552671" and alice.phone_confirmed_at is None
-    code_text = Notification.objects.get(template="subscription_code")
+    code_text = Notification.objects.get(template="phone_code")
     assert alice.phone_code in code_text.sms_text
+    assert "to confirm this phone number on your City Hall profile" in code_text.sms_text
 
     notify(user=alice, template="staff_notice", context={"subject": "Hi", "body": "Hi"})
     assert (

@@ -22,8 +22,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         password = options["password"]
-        if password is not None and len(password) < 12:
-            raise CommandError("The password must have at least 12 characters.")
+        if password is not None:
+            from django.contrib.auth import get_user_model
+            from django.contrib.auth.password_validation import validate_password
+            from django.core.exceptions import ValidationError
+
+            candidate = get_user_model()(email=options["email"], is_staff=True)
+            try:
+                validate_password(password, user=candidate)
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from error
         user, created = staff_create(
             email=options["email"],
             role=Role(options["role"]),

@@ -59,3 +59,52 @@ def test_a_stranger_sees_only_the_kind_and_status_of_a_private_report(page, a11y
     expect(page.get_by_role("heading", level=1)).to_contain_text(request.public_id)
     expect(page.locator("main")).to_contain_text("Este tipo de reporte es privado")
     expect(page.locator("main")).not_to_contain_text("41 Elm Street")
+
+
+def test_a_denial_after_a_long_pause_asks_for_a_fresh_code_and_keeps_the_reason(
+    browser, a11y, live_server
+):
+    """A reviewer back from lunch: denying a permit asks for the code again, and the reason
+    typed before is still there to confirm."""
+    from django.contrib.sessions.backends.cached_db import SessionStore
+
+    from cityhall.roles import Role
+    from permits.tests.factories import make_application
+    from tests.browser.console import console_sign_in, track
+    from tests.personas import give_totp_device, make_staff, totp_code
+
+    applicant = make_resident("owner@example.com")
+    application = make_application(applicant, status="in_review")
+    reviewer = make_staff(Role.PLAN_REVIEWER, "pat.reviewer@riverbend.example")
+    device = give_totp_device(reviewer)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    track(page, a11y)
+    path = f"/console/permits/application/{application.pk}/change/"
+    console_sign_in(page, a11y, live_server, reviewer, path, device=device)
+
+    # Sixteen minutes pass.
+    key = next(c["value"] for c in page.context.cookies() if c["name"] == "sessionid")
+    session = SessionStore(session_key=key)
+    session["otp_verified_at"] -= 16 * 60
+    session.save()
+
+    reason = "The fence is 8 feet tall; the zoning code allows 6 feet in front yards."
+    page.get_by_label("Reason for denial (the applicant sees it)").fill(reason)
+    page.get_by_role("button", name="Deny").click()
+    page.wait_for_url(re.compile(r"/console/verify/\?again=1"))
+    a11y(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm it is you")
+    expect(page.locator("#content-main")).to_contain_text("more than 15 minutes ago")
+    expect(page.locator(".messagelist")).to_contain_text("Deny was not done yet")
+    page.get_by_label("Code").fill(totp_code(device, offset=1))
+    page.get_by_role("button", name="Verify and continue").click()
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    a11y(page)
+    expect(page.get_by_label("Reason for denial (the applicant sees it)")).to_have_value(reason)
+    application.refresh_from_db()
+    assert application.status == "in_review"
+    page.get_by_role("button", name="Deny").click()
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    a11y(page)
+    application.refresh_from_db()
+    assert application.status == "denied" and application.decision_reason == reason

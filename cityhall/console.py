@@ -18,6 +18,7 @@ class ConsoleSite(OTPAdminSite):
             path("enrol/", console_views.enrol, name="otp_enrol"),
             path("backup-codes/", console_views.backup_codes, name="otp_backup_codes"),
             path("invite/<str:token>/", console_views.invite, name="staff_invite"),
+            path("models/", self.admin_view(self.models_index), name="models_index"),
         ]
         return custom + super().get_urls()
 
@@ -43,6 +44,26 @@ class ConsoleSite(OTPAdminSite):
             return guarded(request, *args, **kwargs)
 
         return inner
+
+    def index(self, request, extra_context=None):
+        """The console home is the staff member's work, not a list of models (cityhall.mywork).
+        The list of models stays one click away, at /console/models/."""
+        from django.template.response import TemplateResponse
+
+        from .mywork import my_work
+
+        context = {
+            **self.each_context(request),
+            "title": "My work",
+            "subtitle": None,
+            "work": my_work(request.user),
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "console/my_work.html", context)
+
+    def models_index(self, request):
+        return super().index(request, extra_context={"title": "All records"})
 
     def login(self, request, extra_context=None):
         from . import console_views
@@ -113,6 +134,149 @@ def _sensitive_post(request) -> str | None:
     return None
 
 
+def status_queue_filter(open_statuses, *, label: str = "Open work"):
+    """The status filter of a work queue: it opens on open work, not on history. "All" and
+    each status stay one click away; a link from "My work" (`?work=...`) brings its own rule,
+    so the list then shows every status that rule allows."""
+    from django.contrib import admin
+
+    open_values = [str(status) for status in open_statuses]
+
+    class StatusQueueFilter(admin.SimpleListFilter):
+        title = "status"
+        parameter_name = "state"
+
+        def lookups(self, request, model_admin):
+            field = model_admin.model._meta.get_field("status")
+            return [("open", label), *field.choices, ("all", "All, closed included")]
+
+        def current(self) -> str:
+            if self.value():
+                return self.value()
+            return "all" if "work" in self.used_parameters_source else "open"
+
+        def __init__(self, request, params, model, model_admin):
+            self.used_parameters_source = dict(request.GET)
+            super().__init__(request, params, model, model_admin)
+
+        def choices(self, changelist):
+            current = self.current()
+            for lookup, title in self.lookup_choices:
+                yield {
+                    "selected": current == str(lookup),
+                    "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                    "display": title,
+                }
+
+        def queryset(self, request, queryset):
+            current = self.current()
+            if current == "all":
+                return queryset
+            if current == "open":
+                return queryset.filter(status__in=open_values)
+            return queryset.filter(status=current)
+
+    return StatusQueueFilter
+
+
+def bulk_assign(model_admin, request, queryset):
+    """The "Assign to…" list action: choose a person (only those who do this work, by name)
+    on a page of its own, then every selected record is assigned through its service.
+    The admin calls `model_admin.assign(request, obj, person)`; `assign_work` names the work."""
+    from django import forms
+    from django.contrib import messages
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+    from django.template.response import TemplateResponse
+
+    from .forms import StaffChoiceField
+
+    class AssignForm(forms.Form):
+        person = StaffChoiceField(work=model_admin.assign_work, label="Assign to")
+
+    form = AssignForm(request.POST if request.POST.get("confirmed") == "yes" else None)
+    if form.is_bound and form.is_valid():
+        person = form.cleaned_data["person"]
+        count = 0
+        for obj in queryset:
+            model_admin.assign(request, obj, person)
+            count += 1
+        messages.success(request, f"{count} assigned to {person.display_name}.")
+        return None  # back to the list, its filters kept
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": f"Assign {queryset.count()} {model_admin.opts.verbose_name_plural}",
+        "form": form,
+        "records": queryset[:100],
+        "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
+        "action": request.POST.get("action", ""),
+        "select_across": request.POST.get("select_across", "0"),
+        "checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "console/bulk_assign.html", context)
+
+
+def _target(move, inputs: dict) -> dict:
+    """The target status a move's input chose, for `Workflow.check` (moves with several)."""
+    if len(move.targets) > 1 and "target" in inputs:
+        return {"target": inputs["target"]}
+    return {}
+
+
+ONCE_TOKENS = "console-once"
+
+
+def issue_once_token(request) -> str:
+    """A token for one action form; a second post of the same form finds it spent."""
+    import secrets
+
+    token = secrets.token_urlsafe(12)
+    tokens = request.session.get(ONCE_TOKENS, [])[-199:]
+    tokens.append(token)
+    request.session[ONCE_TOKENS] = tokens
+    return token
+
+
+def once_token_valid(request, token: str) -> bool:
+    return token in request.session.get(ONCE_TOKENS, [])
+
+
+def spend_once_token(request, token: str) -> None:
+    if token:
+        request.session[ONCE_TOKENS] = [
+            t for t in request.session.get(ONCE_TOKENS, []) if t != token
+        ]
+
+
+class AssigneePickers:
+    """Assignee selects that list only the people who do the work (cityhall.roles.ASSIGNABLE),
+    by name: `assignee_fields = {"assigned_to": "service_request"}`."""
+
+    assignee_fields: dict[str, str] = {}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        work = self.assignee_fields.get(db_field.name)
+        if work is None:
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        from .forms import StaffChoiceField
+
+        match = request.resolver_match
+        object_id = match.kwargs.get("object_id") if match else None
+        keep = None
+        if object_id and str(object_id).isdigit():
+            keep = (
+                self.model._default_manager.filter(pk=object_id)
+                .values_list(db_field.attname, flat=True)
+                .first()
+            )
+        return StaffChoiceField(
+            work=work,
+            keep=keep,
+            required=not db_field.blank,
+            label=db_field.verbose_name.capitalize(),
+        )
+
+
 class WorkflowActions:
     """Console buttons and action forms generated from a workflow table (`moves_for`).
 
@@ -141,7 +305,9 @@ class WorkflowActions:
         return f"console-action:{self.opts.label_lower}:{pk}"
 
     def workflow_actions(self, request, obj) -> list[dict]:
-        """The forms for the console's action bar, one per move offered now."""
+        """The forms for the console's action bar, one per move offered now. Each carries a
+        single-use token (a double click makes one move) and the status it was shown in (a
+        move on a record someone else moved meanwhile is refused, with the fresh state)."""
         kept = request.session.pop(self._session_key(obj.pk), None)
         actions = []
         for move in self.workflow.moves_for(request.user, obj):
@@ -158,6 +324,8 @@ class WorkflowActions:
                 {
                     "move": move,
                     "form": form,
+                    "once": issue_once_token(request),
+                    "seen": getattr(obj, "status", ""),
                     "url": reverse(
                         f"admin:{self.opts.app_label}_{self.opts.model_name}_act",
                         args=[obj.pk, move.name],
@@ -169,10 +337,48 @@ class WorkflowActions:
     # What the page shows of a resident (None: nothing personal), for the access log.
     personal_data = None
 
+    def _list_key(self) -> str:
+        return f"console-list:{self.opts.label_lower}"
+
+    def changelist_view(self, request, extra_context=None):
+        """Remember the rows of the list just shown, for previous/next on the record pages."""
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            request.session[self._list_key()] = {
+                "ids": [row.pk for row in changelist.result_list],  # the page's own query
+                "query": request.GET.urlencode(),
+            }
+        return response
+
+    def list_navigation(self, request, obj) -> dict | None:
+        """Previous and next record of the list the staff member came from (same filters)."""
+        from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+
+        remembered = request.session.get(self._list_key())
+        if not remembered or obj.pk not in remembered["ids"]:
+            return None
+        ids = remembered["ids"]
+        at = ids.index(obj.pk)
+        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+
+        def link(pk):
+            return add_preserved_filters(context, self._change_url(pk))
+
+        listing = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+        return {
+            "position": at + 1,
+            "count": len(ids),
+            "previous": link(ids[at - 1]) if at > 0 else None,
+            "next": link(ids[at + 1]) if at + 1 < len(ids) else None,
+            "list": f"{listing}?{remembered['query']}" if remembered["query"] else listing,
+        }
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         extra_context = extra_context or {}
         if obj is not None:
+            extra_context["list_nav"] = self.list_navigation(request, obj)
             extra_context["workflow_actions"] = self.workflow_actions(request, obj)
             if self.personal_data:
                 from .access import log_access
@@ -203,6 +409,20 @@ class WorkflowActions:
         if not (request.user.is_staff and request.user.has_perm(move.who or "-")):
             raise PermissionDenied
         change_url = self._change_url(pk)
+        once = request.POST.get("once", "")
+        if once and not once_token_valid(request, once):
+            # The same form sent twice (a double click, the back button): it counted once.
+            messages.info(request, f"{move.label}: that was already done. This is the record now.")
+            return HttpResponseRedirect(change_url)
+        seen = request.POST.get("seen", "")
+        status = getattr(obj, "status", "")
+        if seen and move.targets and seen != status:
+            messages.warning(
+                request,
+                f"Someone else changed {obj} meanwhile: it is now {obj.get_status_display()}. "
+                f"Nothing was done; check the record and choose again.",
+            )
+            return HttpResponseRedirect(change_url)
         if move.asks_fresh_code and not recently_verified(request):
             # Kept for the page that comes back: nothing typed is lost on the way.
             self._keep(request, obj, action)
@@ -214,6 +434,7 @@ class WorkflowActions:
             return reverify_redirect(request, back=change_url)
         inputs = {}
         form_class = move.form_class
+        form = None
         if form_class is not None:
             form = form_class(request.POST, obj=obj, actor=request.user)
             if not form.is_valid():
@@ -221,6 +442,13 @@ class WorkflowActions:
                 messages.error(request, f"{move.label}: please correct the errors below.")
                 return HttpResponseRedirect(change_url)
             inputs = form.inputs()
+        if move.confirm and request.POST.get("confirmed") != "yes":
+            try:  # never ask "are you sure?" about a move that is not possible now
+                self.workflow.check(obj, action, request.user, **_target(move, inputs))
+            except TransitionNotAllowed as error:
+                messages.error(request, str(error))
+                return HttpResponseRedirect(change_url)
+            return self._confirm_page(request, obj, move, form)
         try:
             result = self.workflow.perform(action, obj, actor=request.user, **inputs)
         except TransitionNotAllowed as error:
@@ -232,6 +460,7 @@ class WorkflowActions:
             for message in errors:
                 messages.error(request, message)
             return HttpResponseRedirect(change_url)
+        spend_once_token(request, once)
         target = self.action_done(request, obj, move, result)
         if not target:
             if move.targets:
@@ -240,6 +469,43 @@ class WorkflowActions:
             else:
                 messages.success(request, f"{move.label}: done.")
         return HttpResponseRedirect(target or change_url)
+
+    def _confirm_page(self, request, obj, move, form):
+        """ "Are you sure?" on a page of its own: what will happen, what was typed, and the same
+        post again with `confirmed=yes` (no JavaScript needed)."""
+        from django.template.response import TemplateResponse
+
+        typed = []
+        if form is not None:
+            for name, field in form.fields.items():
+                if field.widget.is_hidden:
+                    continue
+                bound = form[name]
+                value = form.cleaned_data.get(name)
+                if hasattr(field, "choices") and not hasattr(field, "queryset"):
+                    value = dict(field.choices).get(bound.value(), value)
+                elif hasattr(field, "label_from_instance") and value is not None:
+                    value = field.label_from_instance(value)
+                typed.append((field.label, value))
+        hidden = [
+            (key, value)
+            for key in request.POST
+            if key not in ("csrfmiddlewaretoken", "confirmed")
+            for value in request.POST.getlist(key)
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{move.label}: are you sure?",
+            "subtitle": str(obj),
+            "object": obj,
+            "move": move,
+            "consequence": move.consequence(obj),
+            "typed": typed,
+            "hidden": hidden,
+            "change_url": self._change_url(obj.pk),
+        }
+        return TemplateResponse(request, "console/confirm_move.html", context)
 
     def _keep(self, request, obj, action) -> None:
         """Keep what was typed for the page that comes back (a failed form loses nothing)."""

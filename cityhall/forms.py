@@ -80,19 +80,31 @@ class MoneyField(forms.DecimalField):
         return super().to_python(value)
 
 
-def staff_choices():
-    """Active staff accounts, for assignee and inspector selects."""
-    from .models import User
+def staff_choices(work: str, *, keep=None):
+    """Active staff holding a role that does `work` (cityhall.roles.ASSIGNABLE), by name; `keep`
+    (the person assigned now) stays in the list even if their role changed, so saving the page
+    never drops them silently."""
+    from django.db.models import Q
 
-    return User.objects.filter(is_staff=True, is_active=True).order_by("email")
+    from .models import User
+    from .roles import ASSIGNABLE, role_group_name
+
+    groups = [role_group_name(role) for role in ASSIGNABLE[work]]
+    chosen = Q(is_active=True, is_staff=True, groups__name__in=groups)
+    if keep:
+        chosen |= Q(pk=getattr(keep, "pk", keep))
+    ids = User.objects.filter(chosen).values("pk")
+    return User.objects.filter(pk__in=ids).order_by("first_name", "last_name", "email")
 
 
 class StaffChoiceField(forms.ModelChoiceField):
-    def __init__(self, **kwargs):
-        from .models import User
+    """An assignee picker: the people who do this kind of work, shown by name."""
 
-        super().__init__(queryset=User.objects.none(), **kwargs)
-        self.queryset = staff_choices()
+    def __init__(self, *, work: str, keep=None, **kwargs):
+        super().__init__(queryset=staff_choices(work, keep=keep), **kwargs)
+
+    def set_work(self, work: str, *, keep=None) -> None:
+        self.queryset = staff_choices(work, keep=keep)
 
     def label_from_instance(self, obj):
         return obj.display_name

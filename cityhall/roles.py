@@ -147,6 +147,16 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
 }
 
 
+# Who an assignee picker offers for each kind of work: the roles that do it, by name. Never
+# residents; never managers or administrators, who may act but are not given the work.
+ASSIGNABLE: dict[str, tuple[Role, ...]] = {
+    "permit_review": (Role.PLAN_REVIEWER,),
+    "permit_inspection": (Role.CODE_INSPECTOR,),
+    "service_request": (Role.CODE_INSPECTOR, Role.CODE_SUPERVISOR),
+    "code_case": (Role.CODE_INSPECTOR,),
+}
+
+
 def role_group_name(role: Role) -> str:
     return role.label
 

@@ -59,6 +59,9 @@ class Move:
     console: bool = True
     # Asks for a fresh second factor (older than 15 minutes) first; default: the dangerous ones.
     reverify: bool | None = None
+    # Irreversible: the console asks "are you sure?" on a page of its own that states the
+    # consequence (a sentence, or a function of the record returning one).
+    confirm: str | Callable[[Any], str] | None = None
     # A rule beyond the status: returns why the move is not possible now, or None.
     guard: Callable[[Any], str | None] | None = None
     # Whether the console offers the move on this record (a hint, not a rule).
@@ -67,6 +70,9 @@ class Move:
     @property
     def changes_status(self) -> bool:
         return bool(self.targets)
+
+    def consequence(self, obj) -> str:
+        return self.confirm(obj) if callable(self.confirm) else (self.confirm or "")
 
     @property
     def asks_fresh_code(self) -> bool:

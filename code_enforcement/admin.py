@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, F, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -13,11 +14,11 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from cityhall.console import WorkflowActions
-from cityhall.models import User
+from cityhall.console import AssigneePickers, WorkflowActions, bulk_assign, status_queue_filter
+from cityhall.queues import WorkFilter
 
 from . import services
-from .constants import RequestStatus
+from .constants import CaseStatus, RequestStatus
 from .models import (
     Address,
     ApiKey,
@@ -113,6 +114,10 @@ class ApiKeyAdmin(SimpleHistoryAdmin):
         messages.success(request, "Revoked.")
 
 
+OPEN_REQUESTS = [RequestStatus.NEW, RequestStatus.ACKNOWLEDGED, RequestStatus.IN_PROGRESS]
+OPEN_CASES = [status for status in CaseStatus if status != CaseStatus.CLOSED]
+
+
 class TriageFilter(admin.SimpleListFilter):
     title = "triage time"
     parameter_name = "sla"
@@ -130,23 +135,26 @@ class TriageFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
+class ServiceRequestAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
     workflow = REQUESTS
     personal_data = "reporter contact details"
     change_form_template = "admin/code_enforcement/servicerequest/change_form.html"
+    assignee_fields = {"assigned_to": "service_request"}
+    assign_work = "service_request"
+    # Number, type, address, status, due, overdue, assignee: fits 1280 px. The queue opens on
+    # open work, soonest due first (triage due while new, resolution due after).
     list_display = [
         "public_id",
         "category",
-        "status",
         "address",
-        "neighborhood",
-        "created_at",
-        "triage_timer",
-        "assigned_to",
-        "source",
+        "status",
+        "due",
+        "overdue",
+        "assignee",
     ]
     list_filter = [
-        "status",
+        WorkFilter,
+        status_queue_filter(OPEN_REQUESTS),
         TriageFilter,
         "category",
         "department",
@@ -155,10 +163,16 @@ class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
         "source",
     ]
     search_fields = ["public_id", "address", "description"]
-    list_select_related = ["category", "neighborhood", "assigned_to"]
+    list_select_related = ["category", "assigned_to"]
     list_per_page = 50
-    ordering = ["triage_due", "created_at"]
-    actions = ["acknowledge", "assign_to_me", "open_case"]
+    show_full_result_count = False  # no second count of every row on each page
+    ordering = [
+        Case(When(status=RequestStatus.NEW, then=F("triage_due")), default=F("resolve_due")).asc(
+            nulls_last=True
+        ),
+        "created_at",
+    ]
+    actions = ["acknowledge", "assign_to_me", "assign_to", "open_case"]
     readonly_fields = [
         "public_id",
         "category",
@@ -191,14 +205,45 @@ class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="triage", ordering="triage_due")
-    def triage_timer(self, obj):
-        if obj.status != RequestStatus.NEW or not obj.triage_due:
+    def get_queryset(self, request):
+        # What is due next: triage while the report is new, resolution after.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                due_on=Case(
+                    When(status=RequestStatus.NEW, then=F("triage_due")),
+                    default=F("resolve_due"),
+                )
+            )
+        )
+
+    @admin.display(description="due", ordering="due_on")
+    def due(self, obj):
+        if obj.status == RequestStatus.CLOSED or not obj.due_on:
             return "—"
-        days = (obj.triage_due - timezone.localdate()).days
+        what = "triage" if obj.status == RequestStatus.NEW else "fix"
+        return f"{what} {obj.due_on:%b %-d}"
+
+    @admin.display(description="overdue")
+    def overdue(self, obj):
+        if obj.status == RequestStatus.CLOSED or not obj.due_on:
+            return ""
+        days = (obj.due_on - timezone.localdate()).days
         if days < 0:
             return format_html('<strong class="cityhall-overdue">OVERDUE {} d</strong>', -days)
-        return f"due in {days} d"
+        return ""
+
+    @admin.display(description="assigned to", ordering="assigned_to__first_name")
+    def assignee(self, obj):
+        return obj.assigned_to.display_name if obj.assigned_to else "—"
+
+    def assign(self, request, obj, person) -> None:
+        services.request_assign(request=obj, actor=request.user, assignee=person)
+
+    @admin.action(description="Assign to…")
+    def assign_to(self, request, queryset):
+        return bulk_assign(self, request, queryset)
 
     @admin.display(description="reporter contact")
     def contact(self, obj):
@@ -256,13 +301,6 @@ class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
                 request=obj, actor=request.user, department=obj.department, assignee=obj.assigned_to
             )
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "assigned_to":
-            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by(
-                "email"
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     @admin.action(description="Acknowledge")
     def acknowledge(self, request, queryset):
         done = 0
@@ -307,21 +345,26 @@ class ServiceRequestAdmin(WorkflowActions, SimpleHistoryAdmin):
 
 
 @admin.register(CodeCase)
-class CodeCaseAdmin(WorkflowActions, SimpleHistoryAdmin):
+class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
     workflow = CASES
     personal_data = "property owner details"
     change_form_template = "admin/code_enforcement/codecase/change_form.html"
+    assignee_fields = {"inspector": "code_case"}
+    assign_work = "code_case"
     list_display = [
         "number",
-        "status",
         "address",
-        "inspector",
-        "comply_by",
-        "repeat_violation",
-        "opened_at",
-    ]
-    list_filter = [
         "status",
+        "comply_by",
+        "overdue",
+        "inspector_name",
+        "repeat_violation",
+    ]
+    ordering = [F("comply_by").asc(nulls_last=True), "opened_at"]
+    actions = ["assign_to"]
+    list_filter = [
+        WorkFilter,
+        status_queue_filter(OPEN_CASES),
         "repeat_violation",
         ("inspector", admin.RelatedOnlyFieldListFilter),
         "neighborhood",
@@ -363,6 +406,26 @@ class CodeCaseAdmin(WorkflowActions, SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="overdue")
+    def overdue(self, obj):
+        if obj.status not in OPEN_CASES or not obj.comply_by:
+            return ""
+        days = (obj.comply_by - timezone.localdate()).days
+        if days < 0:
+            return format_html('<strong class="cityhall-overdue">OVERDUE {} d</strong>', -days)
+        return ""
+
+    @admin.display(description="inspector", ordering="inspector__first_name")
+    def inspector_name(self, obj):
+        return obj.inspector.display_name if obj.inspector else "—"
+
+    def assign(self, request, obj, person) -> None:
+        services.case_assign(case=obj, actor=request.user, inspector=person)
+
+    @admin.action(description="Assign to an inspector…")
+    def assign_to(self, request, queryset):
+        return bulk_assign(self, request, queryset)
 
     @admin.display(description="violations, inspections, notices, timeline")
     def record(self, obj):
@@ -411,9 +474,12 @@ class CodeCaseAdmin(WorkflowActions, SimpleHistoryAdmin):
 
 
 @admin.register(CaseInspection)
-class CaseInspectionAdmin(SimpleHistoryAdmin):
+class CaseInspectionAdmin(AssigneePickers, SimpleHistoryAdmin):
+    assignee_fields = {"inspector": "code_case"}
     list_display = ["case", "kind", "scheduled_for", "inspector", "result"]
+    ordering = ["-scheduled_for", "pk"]
     list_filter = [
+        WorkFilter,
         "kind",
         "result",
         "scheduled_for",

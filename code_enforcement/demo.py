@@ -19,6 +19,7 @@ from .constants import (
     CaseStatus,
     Datatype,
     InspectionKind,
+    InspectionResult,
     RequestStatus,
     Resolution,
     Severity,
@@ -606,13 +607,30 @@ def demo_load() -> dict[str, int]:
             if recent
             else timezone.localdate(case.opened_at) + timedelta(days=5)
         )
+        # An inspection in the past was done: only today's and later ones are still to do.
+        done = when < today and status not in (
+            CaseStatus.INSPECTION_SCHEDULED,
+            CaseStatus.REINSPECTION,
+        )
+        if status == CaseStatus.NO_VIOLATION:
+            result = InspectionResult.NO_VIOLATION
+        elif status == CaseStatus.COMPLIED:
+            result = InspectionResult.COMPLIED
+        else:
+            result = InspectionResult.VIOLATION
         CaseInspection.objects.get_or_create(
             case=case,
             kind=InspectionKind.REINSPECTION
             if status == CaseStatus.REINSPECTION
             else InspectionKind.INITIAL,
             scheduled_for=when,
-            defaults={"inspector": inspector},
+            defaults={
+                "inspector": inspector,
+                "result": result if done else "",
+                "completed_at": timezone.make_aware(datetime.combine(when, time(11)))
+                if done
+                else None,
+            },
         )
         created["code cases"] += 1
     for year, last in counters.items():

@@ -235,11 +235,12 @@ class CaseScheduleForm(ActionForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
     )
-    inspector = StaffChoiceField(label="Inspector", required=False)
+    inspector = StaffChoiceField(work="code_case", label="Inspector", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = timezone.localdate()
+        self.fields["inspector"].set_work("code_case", keep=getattr(self.obj, "inspector_id", None))
         self.fields["inspector"].initial = getattr(self.obj, "inspector_id", None) or getattr(
             self.actor, "pk", None
         )

@@ -43,6 +43,30 @@ def _reopen_window(request) -> str | None:
     return None
 
 
+def _closing(request) -> str:
+    followers = request.followers.count()
+    told = "its reporter" + (f" and {followers} followers are" if followers else " is")
+    return (
+        f"{request} closes and {told} told the resolution you chose. The reporter can reopen it "
+        "within 14 days; after that it stays closed."
+    )
+
+
+def _merging(request) -> str:
+    return (
+        f"{request} closes as a duplicate of the report you chose; its reporter and followers "
+        "are told and follow that report from now on. This cannot be undone."
+    )
+
+
+def _noticing(case) -> str:
+    return (
+        f"A notice of violation for {case} is issued to the owner with the compliance date "
+        "below, and the reinspection is scheduled. The notice is a legal record: it cannot be "
+        "withdrawn here."
+    )
+
+
 REQUESTS = Workflow(
     "service request",
     model=ServiceRequest,
@@ -55,8 +79,9 @@ REQUESTS = Workflow(
         Move("start", (R.ACKNOWLEDGED,), (R.IN_PROGRESS,), TRIAGE, "Start work",
              form=FORMS + "StartForm"),
         Move("close", OPEN, (R.CLOSED,), TRIAGE, "Close or refer",
-             form=FORMS + "CloseRequestForm"),
-        Move("merge", OPEN, (), TRIAGE, "Merge", form=FORMS + "MergeForm", event=None),
+             form=FORMS + "CloseRequestForm", confirm=_closing),
+        Move("merge", OPEN, (), TRIAGE, "Merge", form=FORMS + "MergeForm", event=None,
+             confirm=_merging),
         Move("case", OPEN, (), MANAGE, "Open a code case", guard=_case_can_open,
              offer=lambda request: request.category.opens_cases, event=EventKind.CASE_OPENED),
         # What a reporter writes stays between them and staff until staff publish it.
@@ -87,11 +112,15 @@ CASES = Workflow(
         Move("no_violation", (C.INSPECTION_SCHEDULED,), (C.NO_VIOLATION,), MANAGE,
              "No violation found", form=FORMS + "NoViolationForm", public=False),
         Move("notice", (C.VIOLATION_CONFIRMED,), (C.NOTICE_ISSUED,), MANAGE,
-             "Issue notice of violation", form=FORMS + "NoticeForm", public=False, primary=True),
+             "Issue notice of violation", form=FORMS + "NoticeForm", public=False, primary=True,
+             confirm=_noticing),
         Move("reinspect", (C.NOTICE_ISSUED,), (C.REINSPECTION,), SYSTEM, public=False),
         Move("reinspection", (C.REINSPECTION,), (C.COMPLIED, C.ESCALATED), MANAGE,
              "Record reinspection", form=FORMS + "ReinspectionForm", public=False, primary=True),
         Move("close", (C.COMPLIED, C.ESCALATED, C.NO_VIOLATION), (C.CLOSED,), MANAGE,
-             "Close case", form=FORMS + "CloseCaseForm", public=False),
+             "Close case", form=FORMS + "CloseCaseForm", public=False,
+             confirm="The case closes; reopening it needs a new complaint."),
+        Move("assign", tuple(s for s in C if s != C.CLOSED), (), MANAGE, event=EventKind.ASSIGNED,
+             public=False, console=False),
     ],
 )  # fmt: skip

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.template.loader import render_to_string
+from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from cityhall.console import WorkflowActions
-from cityhall.models import User
+from cityhall.console import AssigneePickers, WorkflowActions, bulk_assign, status_queue_filter
+from cityhall.queues import WorkFilter
 
-from . import services
-from .constants import OPEN_STATUSES, Status
+from . import selectors, services
+from .constants import OPEN_STATUSES, InspectionStatus, Status
 from .models import (
     Application,
     DocumentRequirement,
@@ -83,23 +84,26 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Application)
-class ApplicationAdmin(WorkflowActions, SimpleHistoryAdmin):
+class ApplicationAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
     workflow = APPLICATIONS
     personal_data = "applicant details"
     change_form_template = "admin/permits/application/change_form.html"
+    assignee_fields = {"assigned_reviewer": "permit_review"}
+    # The columns that matter, narrow enough for 1280 px: number, type, address, status, due,
+    # overdue, reviewer. The queue opens on open work, soonest due first (overdue on top).
     list_display = [
         "number",
-        "permit_type",
-        "status",
-        "applicant_name",
+        "type_code",
         "address",
-        "submitted_at",
+        "applicant_name",
+        "status",
         "due_at",
         "overdue",
-        "assigned_reviewer",
+        "reviewer",
     ]
     list_filter = [
-        "status",
+        WorkFilter,
+        status_queue_filter([*OPEN_STATUSES, Status.APPROVED]),
         OverdueFilter,
         "permit_type",
         ("assigned_reviewer", admin.RelatedOnlyFieldListFilter),
@@ -109,8 +113,9 @@ class ApplicationAdmin(WorkflowActions, SimpleHistoryAdmin):
     search_fields = ["number", "address", "applicant__email", "applicant_name", "business_name"]
     list_select_related = ["permit_type", "assigned_reviewer"]
     list_per_page = 50
-    date_hierarchy = "submitted_at"
-    actions = ["assign_to_me"]
+    show_full_result_count = False  # no second count of every row on each page
+    ordering = [F("due_at").asc(nulls_last=True), "-submitted_at"]
+    actions = ["assign_to_me", "assign_to"]
     fieldsets = [
         (
             "Application",
@@ -185,33 +190,6 @@ class ApplicationAdmin(WorkflowActions, SimpleHistoryAdmin):
             "<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", obj.answers.items())
         )
 
-    # Related records as plain tables with real headers (Django's tabular inlines leave
-    # header cells empty, which axe reports).
-    @admin.display(description="documents")
-    def documents_list(self, obj):
-        return render_to_string("admin/permits/application/_documents.html", {"application": obj})
-
-    @admin.display(description="inspections")
-    def inspections_list(self, obj):
-        return render_to_string(
-            "admin/permits/application/_inspections.html",
-            {"inspections": obj.inspections.select_related("inspection_type", "inspector")},
-        )
-
-    @admin.display(description="payments")
-    def payments_list(self, obj):
-        return render_to_string(
-            "admin/permits/application/_payments.html",
-            {"payments": obj.payments.select_related("recorded_by")},
-        )
-
-    @admin.display(description="timeline")
-    def timeline_list(self, obj):
-        return render_to_string(
-            "admin/permits/application/_timeline.html",
-            {"events": obj.events.select_related("actor")},
-        )
-
     @admin.display(description="balance due")
     def balance_display(self, obj):
         return f"${obj.balance}"
@@ -223,20 +201,39 @@ class ApplicationAdmin(WorkflowActions, SimpleHistoryAdmin):
             )
         # Nothing else is saved from the form.
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "assigned_reviewer":
-            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).order_by(
-                "email"
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    @admin.display(description="type", ordering="permit_type__code")
+    def type_code(self, obj):
+        return obj.permit_type.code
+
+    @admin.display(description="reviewer", ordering="assigned_reviewer__first_name")
+    def reviewer(self, obj):
+        return obj.assigned_reviewer.display_name if obj.assigned_reviewer else "—"
+
+    def view_on_site(self, obj):
+        # The applicant's own page is private to them; the public record is the permit search.
+        return f"{reverse('permits:search')}?q={obj.number}" if obj.number else None
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if obj is not None:
+            extra_context["case_page"] = selectors.console_page(obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def assign(self, request, obj, person) -> None:
+        services.application_assign(application=obj, actor=request.user, reviewer=person)
+
+    assign_work = "permit_review"
 
     @admin.action(description="Assign to me")
     def assign_to_me(self, request, queryset):
         for application in queryset:
-            services.application_assign(
-                application=application, actor=request.user, reviewer=request.user
-            )
+            self.assign(request, application, request.user)
         messages.success(request, f"{queryset.count()} applications assigned to you.")
+
+    @admin.action(description="Assign to a reviewer…")
+    def assign_to(self, request, queryset):
+        return bulk_assign(self, request, queryset)
 
 
 @admin.register(Inspection)
@@ -252,13 +249,16 @@ class InspectionAdmin(WorkflowActions, SimpleHistoryAdmin):
         "preferred_dates",
     ]
     list_filter = [
-        "status",
+        WorkFilter,
+        status_queue_filter([InspectionStatus.REQUESTED, InspectionStatus.SCHEDULED]),
         "inspection_type",
         ("inspector", admin.RelatedOnlyFieldListFilter),
         "scheduled_for",
     ]
     search_fields = ["application__number", "application__address"]
     list_select_related = ["application", "inspection_type", "inspector"]
+    # Open work first: requested (to schedule) and scheduled, soonest first.
+    ordering = [F("scheduled_for").asc(nulls_first=True), "requested_at"]
     readonly_fields = [
         "application",
         "inspection_type",

@@ -311,13 +311,14 @@ class InspectionScheduleForm(ActionForm):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
     )
-    inspector = StaffChoiceField(label="Inspector", empty_label=None)
+    inspector = StaffChoiceField(work="permit_inspection", label="Inspector", empty_label=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         obj = self.obj
         self.fields["date"].initial = obj.scheduled_for if obj is not None else None
         if obj is not None:
+            self.fields["inspector"].set_work("permit_inspection", keep=obj.inspector_id)
             self.fields["inspector"].initial = obj.inspector_id or getattr(self.actor, "pk", None)
 
     def inputs(self) -> dict:

@@ -9,11 +9,14 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cityhall.constants import EventKind
+
 from .constants import (
     BLDS_DEFAULT_TRADE,
     BLDS_INSPECTION_PHASE,
     BLDS_STATUS,
     BLDS_TRADE,
+    OPEN_STATUSES,
     Status,
 )
 from .models import Application, DocumentRequirement, PermitType, Question
@@ -328,3 +331,70 @@ def license_rows(*, site_url: str) -> Iterator[list[str]]:
                 f"{site_url}/permits/search/?q={app.number}",
                 settings.CITY["name"],
             ]
+
+
+# --- The console's permit page --------------------------------------------------------------
+
+
+def due_clock(due, *, open_: bool) -> dict | None:
+    """The SLA clock as a person reads it: due when, in how many days, or overdue by how many."""
+    if due is None or not open_:
+        return None
+    days = (due - timezone.localdate()).days
+    if days < 0:
+        text = f"Overdue by {-days} day{'s' if days != -1 else ''} (was due {due:%a %b %-d})"
+    elif days == 0:
+        text = f"Due today ({due:%a %b %-d})"
+    else:
+        text = f"Due {due:%a %b %-d}, in {days} day{'s' if days != 1 else ''}"
+    return {"due": due, "days": days, "overdue": days < 0, "soon": 0 <= days <= 2, "text": text}
+
+
+def staff_next_step(application: Application) -> str:
+    """What the console should do next with this application, in a clerk's words."""
+    status = application.status
+    if status == Status.SUBMITTED:
+        return "Check that it is complete, then accept it for review."
+    if status == Status.IN_REVIEW:
+        return "Review the documents and answers below, then approve, deny or request information."
+    if status == Status.INFO_REQUESTED:
+        return "Waiting for the applicant's answer to the information request below."
+    if status == Status.APPROVED:
+        if application.balance > 0:
+            return f"Waiting for payment of ${application.balance}; issue the permit once paid."
+        return "Fees are settled: issue the permit."
+    if status == Status.ISSUED:
+        return "Work under way: record inspection results; final the permit when all have passed."
+    return "Closed: nothing left to do."
+
+
+def console_page(application: Application) -> dict:
+    """Everything a reviewer reads before deciding, in as few queries as the page allows."""
+    documents = list(application.documents.select_related("requirement", "uploaded_by"))
+    requirements = []
+    for requirement in application.permit_type.document_requirements.all():
+        files = [d for d in documents if d.requirement_id == requirement.pk]
+        requirements.append({"requirement": requirement, "files": files})
+    others = [d for d in documents if d.requirement_id is None]
+    events = list(application.events.select_related("actor"))
+    applicant_id = application.applicant_id
+    return {
+        "clock": due_clock(application.due_at, open_=application.status in OPEN_STATUSES),
+        "next_step": staff_next_step(application),
+        "requirements": requirements,
+        "other_documents": others,
+        "missing": [
+            r["requirement"] for r in requirements if r["requirement"].required and not r["files"]
+        ],
+        "answers": answers_for_display(application),
+        "info_requests": list(application.info_requests.select_related("requested_by")),
+        "conversation": [
+            e
+            for e in events
+            if e.kind == EventKind.MESSAGE or (e.actor_id == applicant_id and e.text)
+        ],
+        "notes": [e for e in events if e.kind == EventKind.NOTE],
+        "inspections": list(application.inspections.select_related("inspection_type", "inspector")),
+        "payments": list(application.payments.select_related("recorded_by")),
+        "events": events,
+    }

@@ -311,11 +311,23 @@ def document(request, public_id, document_id):
     if is_staff and not is_owner:
         log_access(request, what="application document", record=doc.application)
     response = FileResponse(doc.file.open("rb"), content_type=doc.content_type)
-    disposition = "inline" if request.GET.get("inline") else "attachment"
+    inline = bool(request.GET.get("inline"))
     response["Content-Disposition"] = (
-        f'{disposition}; filename="{doc.file.name.rsplit("/", 1)[-1]}"'
+        f'{"inline" if inline else "attachment"}; filename="{doc.file.name.rsplit("/", 1)[-1]}"'
     )
     response["X-Content-Type-Options"] = "nosniff"
+    if inline:
+        # Shown inside the console's permit page (a PDF in a frame): framed by our own pages
+        # only. The file itself may run nothing.
+        from django.utils.csp import CSP
+
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response._csp_config = {
+            "default-src": [CSP.NONE],
+            "img-src": [CSP.SELF],
+            "object-src": [CSP.SELF],
+            "frame-ancestors": [CSP.SELF],
+        }
     return response
 
 

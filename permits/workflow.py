@@ -37,6 +37,32 @@ def _is_applicant(application, actor, **_proof) -> bool:
     return actor is not None and actor.is_authenticated and application.applicant_id == actor.pk
 
 
+def _approving(application) -> str:
+    pay = (
+        f" and asked to pay the balance of ${application.balance} before it is issued"
+        if application.balance > 0
+        else "; with no balance due it can be issued next"
+    )
+    return (
+        f"{application} is approved with the conditions you entered. The applicant is emailed"
+        f"{pay}. A decision cannot be undone."
+    )
+
+
+def _denying(application) -> str:
+    return (
+        f"{application} closes as denied and the applicant is emailed the reason you entered. "
+        "A decision cannot be undone; they may apply again."
+    )
+
+
+def _revoking(application) -> str:
+    return (
+        f"Permit {application} stops being valid now, and the holder is emailed the reason you "
+        "entered. This cannot be undone."
+    )
+
+
 APPLICATIONS = Workflow(
     "permit application",
     model=Application,
@@ -51,14 +77,14 @@ APPLICATIONS = Workflow(
              form=FORMS + "RequestInfoForm"),
         Move("answer", (S.INFO_REQUESTED,), (S.IN_REVIEW,), OWNER),
         Move("approve", (S.IN_REVIEW,), (S.APPROVED,), DECIDE, "Approve", not_own=True,
-             form=FORMS + "ApproveForm", primary=True),
+             form=FORMS + "ApproveForm", primary=True, confirm=_approving),
         Move("deny", (S.IN_REVIEW,), (S.DENIED,), DECIDE, "Deny", not_own=True,
-             form=FORMS + "DenyForm", danger=True),
+             form=FORMS + "DenyForm", danger=True, confirm=_denying),
         Move("issue", (S.APPROVED,), (S.ISSUED,), ISSUE, "Issue", primary=True),
         Move("final", (S.ISSUED,), (S.FINALED,), ISSUE, "Final (all work complete)"),
         Move("expire", (S.ISSUED,), (S.EXPIRED,), SYSTEM),
         Move("revoke", (S.ISSUED,), (S.REVOKED,), REVOKE, "Revoke", form=FORMS + "RevokeForm",
-             danger=True),
+             danger=True, confirm=_revoking),
         # Actions that keep the status.
         Move("message", AFTER_SUBMIT, (), VIEW, "Send message", form=FORMS + "MessageForm",
              event=EventKind.MESSAGE),

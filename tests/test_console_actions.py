@@ -70,7 +70,7 @@ def test_a_code_case_is_worked_from_its_page_through_the_forms():
     )
     assert CodeCase.objects.get(pk=case.pk).status == CaseStatus.VIOLATION_CONFIRMED
     assert set(_offered(client.get(page))) == {"add_violation", "notice"}
-    response = client.post(f"{act}/notice/", {"language": "es"})
+    response = client.post(f"{act}/notice/", {"language": "es", "confirmed": "yes"})
     notice = Notice.objects.get(case=case)
     assert response["Location"] == reverse("admin:code_enforcement_notice", args=[notice.pk])
     assert notice.language == "es"
@@ -121,7 +121,7 @@ def test_alert_actions_come_from_the_same_table():
     response = client.post(f"/console/alerts/alert/{alert.pk}/act/schedule/", {"publish_at": "x"})
     assert response.status_code == 302
     assert "Enter the date and time to publish" in _page(client, page)
-    client.post(f"/console/alerts/alert/{alert.pk}/act/publish/")
+    client.post(f"/console/alerts/alert/{alert.pk}/act/publish/", {"confirmed": "yes"})
     alert = Alert.objects.get(pk=alert.pk)
     assert alert.status == AlertStatus.PUBLISHED
     assert set(_offered(client.get(page))) == {"update", "cancel", "retry"}

@@ -3,6 +3,7 @@ notice, reinspection) and photos. Every status change goes through the workflow 
 (`REQUESTS`, `CASES` in workflow.py)."""
 
 from .cases import (
+    case_assign,
     case_close,
     case_issue_notice,
     case_no_violation,
@@ -44,6 +45,7 @@ from .requests import (
 __all__ = [
     "SIGN_IN_REQUIRED",
     "attributes_clean",
+    "case_assign",
     "case_close",
     "case_issue_notice",
     "case_no_violation",

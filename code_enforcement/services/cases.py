@@ -102,6 +102,22 @@ def request_open_case(*, request: ServiceRequest, actor) -> CodeCase:
     return case_open(requests=[request], actor=actor)
 
 
+@CASES.handler("assign")
+@transaction.atomic
+def case_assign(*, case: CodeCase, actor, inspector) -> CodeCase:
+    """Give the case, and its inspections still to do, to another inspector."""
+
+    def assign(locked: CodeCase) -> None:
+        locked.inspector = inspector
+        for inspection in locked.inspections.filter(completed_at__isnull=True):
+            inspection.inspector = inspector
+            audit_as(inspection, actor).save(update_fields=["inspector"])
+
+    return CASES.transition(
+        case, "assign", actor=actor, apply=assign, text=f"Assigned to {inspector.display_name}"
+    )
+
+
 @CASES.handler("schedule")
 def case_schedule_inspection(
     *, case: CodeCase, actor, when: date, inspector=None

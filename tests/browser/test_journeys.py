@@ -83,7 +83,7 @@ def test_staff_signs_in_enrols_an_authenticator_and_reaches_the_console(page, a1
     page.wait_for_url(re.compile("/console/$"))
     a11y(page)
     expect(page.get_by_role("banner").get_by_role("link", name="City Hall console")).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Work queues and settings")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My work")
 
 
 def test_skip_link_is_the_first_stop_for_keyboard_users(page, a11y, live_server):

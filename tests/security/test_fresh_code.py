@@ -65,7 +65,10 @@ def test_a_stale_session_cannot_deny_a_permit_and_keeps_the_reason(alice):
     assert "more than 15 minutes ago" in asked.content.decode()
     back = client.post(response["Location"], {"otp_token": totp_code(device)})
     assert back.status_code == 302 and back["Location"] == page
-    client.post(f"/console/permits/application/{application.pk}/act/deny/", {"reason": reason})
+    client.post(
+        f"/console/permits/application/{application.pk}/act/deny/",
+        {"reason": reason, "confirmed": "yes"},
+    )
     application.refresh_from_db()
     assert application.status == "denied"
 
@@ -85,7 +88,8 @@ def test_a_fresh_session_is_not_asked_again(alice):
     application = make_application(alice, status="in_review")
     client = verified_client(reviewer)  # the code was just entered
     client.post(
-        f"/console/permits/application/{application.pk}/act/deny/", {"reason": "Outside the city."}
+        f"/console/permits/application/{application.pk}/act/deny/",
+        {"reason": "Outside the city.", "confirmed": "yes"},
     )
     application.refresh_from_db()
     assert application.status == "denied"

@@ -223,7 +223,8 @@ class ServiceRequestAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
         if obj.status == RequestStatus.CLOSED or not obj.due_on:
             return "—"
         what = "triage" if obj.status == RequestStatus.NEW else "fix"
-        return f"{what} {obj.due_on:%b %-d}"
+        same_year = obj.due_on.year == timezone.localdate().year
+        return f"{what} {obj.due_on:%b %-d}" if same_year else f"{what} {obj.due_on:%b %-d %Y}"
 
     @admin.display(description="overdue")
     def overdue(self, obj):

@@ -60,6 +60,7 @@ def test_the_reviewer_sees_every_document_and_the_applicants_answer_before_decid
         assert f"/permits/files/{application.public_id}/{document.pk}/?inline=1" in page
     assert "Show the fence height." in page and "It is 6 feet tall, drawn on sheet 2." in page
     assert "Review the documents and answers below" in page  # the next step
+    assert "{#" not in page and "{%" not in page  # no template source shown to staff
     assert "Decision clock" in page and f"balance ${application.balance}" in page
     # "View on site" opens the public record, never a 404.
     assert f'href="/permits/search/?q={application.number}"' in page

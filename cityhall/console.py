@@ -393,7 +393,7 @@ class WorkflowActions:
     def act_view(self, request, pk, action):
         from django.contrib import messages
         from django.core.exceptions import PermissionDenied, ValidationError
-        from django.http import Http404, HttpResponseRedirect
+        from django.http import Http404
         from django.shortcuts import get_object_or_404
 
         from .workflow import TransitionNotAllowed
@@ -413,7 +413,7 @@ class WorkflowActions:
         if once and not once_token_valid(request, once):
             # The same form sent twice (a double click, the back button): it counted once.
             messages.info(request, f"{move.label}: that was already done. This is the record now.")
-            return HttpResponseRedirect(change_url)
+            return self._go(request, change_url, change_url)
         seen = request.POST.get("seen", "")
         status = getattr(obj, "status", "")
         if seen and move.targets and seen != status:
@@ -422,7 +422,7 @@ class WorkflowActions:
                 f"Someone else changed {obj} meanwhile: it is now {obj.get_status_display()}. "
                 f"Nothing was done; check the record and choose again.",
             )
-            return HttpResponseRedirect(change_url)
+            return self._go(request, change_url, change_url)
         if move.asks_fresh_code and not recently_verified(request):
             # Kept for the page that comes back: nothing typed is lost on the way.
             self._keep(request, obj, action)
@@ -431,7 +431,7 @@ class WorkflowActions:
                 f"{move.label} was not done yet: it needs a fresh code. Check what you typed "
                 "and confirm again.",
             )
-            return reverify_redirect(request, back=change_url)
+            return self._go(request, reverify_redirect(request, back=change_url).url, change_url)
         inputs = {}
         form_class = move.form_class
         form = None
@@ -440,26 +440,26 @@ class WorkflowActions:
             if not form.is_valid():
                 self._keep(request, obj, action)
                 messages.error(request, f"{move.label}: please correct the errors below.")
-                return HttpResponseRedirect(change_url)
+                return self._go(request, change_url, change_url)
             inputs = form.inputs()
         if move.confirm and request.POST.get("confirmed") != "yes":
             try:  # never ask "are you sure?" about a move that is not possible now
                 self.workflow.check(obj, action, request.user, **_target(move, inputs))
             except TransitionNotAllowed as error:
                 messages.error(request, str(error))
-                return HttpResponseRedirect(change_url)
+                return self._go(request, change_url, change_url)
             return self._confirm_page(request, obj, move, form)
         try:
             result = self.workflow.perform(action, obj, actor=request.user, **inputs)
         except TransitionNotAllowed as error:
             messages.error(request, str(error))
-            return HttpResponseRedirect(change_url)
+            return self._go(request, change_url, change_url)
         except ValidationError as error:
             errors = list(error.messages)
             self._keep(request, obj, action)
             for message in errors:
                 messages.error(request, message)
-            return HttpResponseRedirect(change_url)
+            return self._go(request, change_url, change_url)
         spend_once_token(request, once)
         target = self.action_done(request, obj, move, result)
         if not target:
@@ -468,7 +468,19 @@ class WorkflowActions:
                 messages.success(request, f"{fresh} is now {fresh.get_status_display()}.")
             else:
                 messages.success(request, f"{move.label}: done.")
-        return HttpResponseRedirect(target or change_url)
+        return self._go(request, target or change_url, change_url)
+
+    def _go(self, request, url: str, change_url: str):
+        """Where the action leads. From the action bar's background post (htmx), the record's
+        own page comes back to be swapped in; any other page (the case just opened, the
+        notice letter, the code prompt) is a full navigation, so the address bar stays true."""
+        from django.http import HttpResponse, HttpResponseRedirect
+
+        if request.headers.get("HX-Request") and url != change_url:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return HttpResponseRedirect(url)
 
     def _confirm_page(self, request, obj, move, form):
         """ "Are you sure?" on a page of its own: what will happen, what was typed, and the same
@@ -504,6 +516,8 @@ class WorkflowActions:
             "typed": typed,
             "hidden": hidden,
             "change_url": self._change_url(obj.pk),
+            # Explicit: shown in place by htmx, the page's address is still the record's.
+            "act_url": request.path,
         }
         return TemplateResponse(request, "console/confirm_move.html", context)
 

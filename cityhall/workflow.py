@@ -71,6 +71,10 @@ class Move:
     def changes_status(self) -> bool:
         return bool(self.targets)
 
+    @property
+    def asks_confirmation(self) -> bool:
+        return self.confirm is not None
+
     def consequence(self, obj) -> str:
         return self.confirm(obj) if callable(self.confirm) else (self.confirm or "")
 

@@ -164,6 +164,7 @@ def test_denying_asks_first_on_a_page_that_says_what_happens(alice):
     assert asked.status_code == 200 and "Deny: are you sure?" in page
     assert "closes as denied and the applicant is emailed the reason" in page
     assert "Outside the city limits." in page  # what was typed, shown and carried along
+    assert f'action="{act}"' in page  # never the record's own form, whatever the address bar says
     assert Application.objects.get(pk=application.pk).status == Status.IN_REVIEW
     client.post(act, {"reason": "Outside the city limits.", "confirmed": "yes"})
     assert Application.objects.get(pk=application.pk).status == Status.DENIED

@@ -85,9 +85,14 @@ def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics
     expect(preview).to_contain_text("Calor extremo este fin de semana")
     expect(preview).to_contain_text("segment")
 
-    page.get_by_role("button", name="Publish now").click()
+    page.get_by_role("button", name="Publish now…").click()
+    # Publishing cannot be undone: first a page that says how many messages go out.
+    expect(page.locator("#content-main")).to_contain_text("Publishing sends")
+    expect(page.locator("#content-main")).to_contain_text("cannot be unpublished")
     a11y(page)
+    page.get_by_role("button", name="Yes, publish now").click()
     expect(page.locator(".messagelist")).to_contain_text("Published")
+    a11y(page)
     alert = Alert.objects.get(title_en="Heat warning this weekend")
     assert alert.status == "published" and alert.published_by == officer
     cap = page.request.get(f"{live_server.url}/alerts/{alert.pk}/cap.xml").text()

@@ -162,11 +162,14 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     change = f"/console/permits/application/{application.pk}/change/"
     staff_page = new_staff_page(browser, a11y, live_server, reviewer, change)
     staff_page.get_by_role("button", name="Accept for review").click()
+    # The action is made in the background: the page's main area is replaced, with the message.
+    expect(staff_page.locator(".messagelist")).to_contain_text("is now In review")
     a11y(staff_page)
     staff_page.get_by_label("What the applicant must provide").fill(
         "Show the fence height on the plan."
     )
     staff_page.get_by_role("button", name="Request information").click()
+    expect(staff_page.locator(".messagelist")).to_contain_text("is now Information requested")
     a11y(staff_page)
     application.refresh_from_db()
     assert application.status == Status.INFO_REQUESTED
@@ -189,12 +192,20 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     staff_page.get_by_label("Conditions of approval (optional)").fill(
         "Keep within the property line."
     )
-    staff_page.get_by_role("button", name="Approve").click()
+    staff_page.get_by_role("button", name="Approve…").click()
+    # Irreversible: a page of its own says what happens, then asks.
+    expect(staff_page.locator("#content-main")).to_contain_text("A decision cannot be undone")
+    expect(staff_page.locator("#content-main")).to_contain_text("Keep within the property line.")
+    a11y(staff_page)
+    staff_page.get_by_role("button", name="Yes, approve").click()
+    expect(staff_page.locator(".messagelist")).to_contain_text("is now Approved")
     a11y(staff_page)
     tech_page = new_staff_page(browser, a11y, live_server, technician, change)
     tech_page.get_by_role("button", name="Record payment").click()
+    expect(tech_page.locator(".messagelist")).to_contain_text("Record payment: done")
     a11y(tech_page)
     tech_page.get_by_role("button", name="Issue").click()
+    expect(tech_page.locator(".messagelist")).to_contain_text("is now Issued")
     a11y(tech_page)
     application.refresh_from_db()
     assert application.status == Status.ISSUED

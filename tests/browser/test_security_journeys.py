@@ -103,8 +103,11 @@ def test_a_denial_after_a_long_pause_asks_for_a_fresh_code_and_keeps_the_reason(
     expect(page.get_by_label("Reason for denial (the applicant sees it)")).to_have_value(reason)
     application.refresh_from_db()
     assert application.status == "in_review"
-    page.get_by_role("button", name="Deny").click()
-    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    page.get_by_role("button", name="Deny…").click()
+    expect(page.locator("#content-main")).to_contain_text("closes as denied")
+    a11y(page)
+    page.get_by_role("button", name="Yes, deny").click()
+    expect(page.locator(".messagelist")).to_contain_text("is now Denied")
     a11y(page)
     application.refresh_from_db()
     assert application.status == "denied" and application.decision_reason == reason

@@ -108,3 +108,21 @@ class StaffChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return obj.display_name
+
+
+def assign_form(work: str, field: str, label: str):
+    """The "Assign" move's form: one picker of the people who do `work`, the current one kept."""
+
+    class AssignForm(ActionForm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            current = getattr(self.obj, f"{self.current_field}_id", None)
+            self.fields[field] = StaffChoiceField(work=work, keep=current, label=label)
+            self.fields[field].initial = current
+
+    AssignForm.current_field = {
+        "reviewer": "assigned_reviewer",
+        "assignee": "assigned_to",
+        "inspector": "inspector",
+    }[field]
+    return AssignForm

@@ -6,7 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.constants import Language
-from cityhall.forms import ActionForm, MoneyField, StaffChoiceField
+from cityhall.forms import ActionForm, MoneyField, StaffChoiceField, assign_form
 from cityhall.phones import normalize_sms_phone
 
 from .constants import MAX_DESCRIPTION, Datatype, Resolution, Severity
@@ -299,3 +299,7 @@ class ReinspectionForm(ActionForm):
 
 class CloseCaseForm(ActionForm):
     notes = forms.CharField(label="Closing note", required=False)
+
+
+AssignRequestForm = assign_form("service_request", "assignee", "Assign to")
+AssignCaseForm = assign_form("code_case", "inspector", "Inspector")

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.forms import ActionForm, MoneyField, StaffChoiceField
+from cityhall.forms import ActionForm, MoneyField, StaffChoiceField, assign_form
 from cityhall.models import Neighborhood
 from cityhall.phones import normalize_phone
 
@@ -338,3 +338,6 @@ class InspectionResultForm(ActionForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
     )
+
+
+AssignReviewerForm = assign_form("permit_review", "reviewer", "Reviewer")

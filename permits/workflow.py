@@ -31,6 +31,7 @@ INSPECT = "permits.inspect"
 SUBMITTED_ON = (S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED, S.APPROVED, S.ISSUED, S.FINALED)
 AFTER_SUBMIT = (*SUBMITTED_ON, S.EXPIRED, S.DENIED, S.WITHDRAWN, S.REVOKED)
 FORMS = "permits.forms."
+OPEN_WORK = (S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED)
 
 
 def _is_applicant(application, actor, **_proof) -> bool:
@@ -94,8 +95,8 @@ APPLICATIONS = Workflow(
              event=EventKind.PAYMENT),
         Move("waive", SUBMITTED_ON, (), WAIVE, "Waive fees", form=FORMS + "WaiverForm",
              event=EventKind.PAYMENT),
-        Move("assign", AFTER_SUBMIT, (), REVIEW, event=EventKind.ASSIGNED, public=False,
-             console=False),
+        Move("assign", SUBMITTED_ON, (), REVIEW, "Assign", form=FORMS + "AssignReviewerForm",
+             event=EventKind.ASSIGNED, public=False, offer=lambda a: a.status in OPEN_WORK),
     ],
 )  # fmt: skip
 

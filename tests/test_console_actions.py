@@ -60,16 +60,16 @@ def test_a_code_case_is_worked_from_its_page_through_the_forms():
     assert response["Location"] == f"/console/code_enforcement/codecase/{case.pk}/change/"
     act = f"/console/code_enforcement/codecase/{case.pk}/act"
     page = f"/console/code_enforcement/codecase/{case.pk}/change/"
-    assert _offered(client.get(page)) == ["schedule"]
+    assert _offered(client.get(page)) == ["schedule", "assign"]
 
     client.post(f"{act}/schedule/", {"date": timezone.localdate().isoformat()})
-    assert set(_offered(client.get(page))) == {"violation", "no_violation"}
+    assert set(_offered(client.get(page))) == {"violation", "no_violation", "assign"}
     client.post(
         f"{act}/violation/",
         {"violation_type": vtype.pk, "severity": "high", "description": "Fence down"},
     )
     assert CodeCase.objects.get(pk=case.pk).status == CaseStatus.VIOLATION_CONFIRMED
-    assert set(_offered(client.get(page))) == {"add_violation", "notice"}
+    assert set(_offered(client.get(page))) == {"add_violation", "notice", "assign"}
     response = client.post(f"{act}/notice/", {"language": "es", "confirmed": "yes"})
     notice = Notice.objects.get(case=case)
     assert response["Location"] == reverse("admin:code_enforcement_notice", args=[notice.pk])

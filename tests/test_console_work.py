@@ -238,3 +238,22 @@ def test_previous_and_next_walk_the_list_the_clerk_came_from():
     assert f"/servicerequest/{ids[0]}/change/" in nav["previous"]
     assert f"/servicerequest/{ids[2]}/change/" in nav["next"]
     assert "Walk+Street" in nav["list"]
+
+
+def test_assigning_from_the_record_page_offers_reviewers_by_name_and_records_it(alice):
+    application = make_application(alice, status="submitted")
+    technician = make_staff(Role.PERMIT_TECHNICIAN, "assign.tech@riverbend.example")
+    reviewer = make_staff(Role.PLAN_REVIEWER, "assign.reviewer@riverbend.example")
+    reviewer.first_name, reviewer.last_name = "Rita", "Moreno"
+    reviewer.save()
+    client = verified_client(technician)
+    page = client.get(f"/console/permits/application/{application.pk}/change/")
+    assign = next(a for a in page.context["workflow_actions"] if a["move"].name == "assign")
+    labels = [label for _pk, label in assign["form"].fields["reviewer"].choices if _pk]
+    assert "Rita Moreno" in labels and "assign.tech@riverbend.example" not in labels
+    client.post(assign["url"], {"reviewer": reviewer.pk, "once": assign["once"]})
+    application.refresh_from_db()
+    assert application.assigned_reviewer == reviewer
+    assert TimelineEvent.objects.filter(
+        application=application, text="Assigned to Rita Moreno"
+    ).exists()

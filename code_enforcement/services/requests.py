@@ -286,7 +286,8 @@ def request_assign(
         locked.department = department or locked.department
         locked.assigned_to = assignee
 
-    where = f"{department or request.department} / {assignee or '-'}"
+    who = assignee.display_name if assignee else "nobody"
+    where = f"{department or request.department} / {who}"
     return REQUESTS.transition(request, "assign", actor=actor, apply=assign, text=where)
 
 

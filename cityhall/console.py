@@ -419,8 +419,9 @@ class WorkflowActions:
         if seen and move.targets and seen != status:
             messages.warning(
                 request,
-                f"Someone else changed {obj} meanwhile: it is now {obj.get_status_display()}. "
-                f"Nothing was done; check the record and choose again.",
+                f"{obj} changed after this page was opened (in another tab, or by someone "
+                f"else): it is now {obj.get_status_display()}. Nothing was done; check the "
+                "record and choose again.",
             )
             return self._go(request, change_url, change_url)
         if move.asks_fresh_code and not recently_verified(request):

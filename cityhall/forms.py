@@ -126,3 +126,10 @@ def assign_form(work: str, field: str, label: str):
         "inspector": "inspector",
     }[field]
     return AssignForm
+
+
+class LabelledFileInput(forms.ClearableFileInput):
+    """A file input the admin labels with a real <label for> (Django's default puts it in a
+    fieldset whose legend labels nothing, which axe reports)."""
+
+    use_fieldset = False

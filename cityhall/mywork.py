@@ -26,6 +26,13 @@ TEAM_LEADS: dict[Role, str | None] = {
 }
 
 # How a visit of each inspection queue reads: reference, what, address, neighborhood.
+# Where an inspection is worked: a permit inspection records its result on its own page; a code
+# inspection's findings are recorded on its case's page.
+VISIT_PAGES = {
+    "permits.Inspection": ("pk", "admin:permits_inspection_change"),
+    "code_enforcement.CaseInspection": ("case_id", "admin:code_enforcement_codecase_change"),
+}
+
 VISIT_FIELDS = {
     "permits.Inspection": (
         "application__number",
@@ -135,7 +142,7 @@ def _visit_days(queues: list[Queue], user, today: date) -> list[VisitDay]:
             .order_by()
             .values(
                 v_model=Value(queue.model_label, output_field=CharField()),
-                v_pk=F("pk"),
+                v_pk=F(VISIT_PAGES[queue.model_label][0]),
                 v_day=F(queue.visit_date),
                 v_reference=F(reference),
                 v_what=F(what),
@@ -148,14 +155,13 @@ def _visit_days(queues: list[Queue], user, today: date) -> list[VisitDay]:
     by_day = {day.day: day.visits for day in days}
     for row in rows.order_by("v_day", "v_neighborhood", "v_address"):
         queue = next(queue for queue in queues if queue.model_label == row["v_model"])
-        opts = queue.model._meta
         by_day[row["v_day"]].append(
             Visit(
                 reference=row["v_reference"] or "",
                 what=_reads(queue, row["v_what"]),
                 address=row["v_address"] or "",
                 neighborhood=row["v_neighborhood"] or "",
-                url=reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row["v_pk"]]),
+                url=reverse(VISIT_PAGES[queue.model_label][1], args=[row["v_pk"]]),
             )
         )
     return days

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Case, F, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -15,6 +16,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from cityhall.console import AssigneePickers, WorkflowActions, bulk_assign, status_queue_filter
+from cityhall.forms import LabelledFileInput
 from cityhall.queues import WorkFilter
 
 from . import services
@@ -477,6 +479,7 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
 @admin.register(CaseInspection)
 class CaseInspectionAdmin(AssigneePickers, SimpleHistoryAdmin):
     assignee_fields = {"inspector": "code_case"}
+    formfield_overrides = {models.ImageField: {"widget": LabelledFileInput}}
     list_display = ["case", "kind", "scheduled_for", "inspector", "result"]
     ordering = ["-scheduled_for", "pk"]
     list_filter = [

@@ -302,4 +302,4 @@ class CloseCaseForm(ActionForm):
 
 
 AssignRequestForm = assign_form("service_request", "assignee", "Assign to")
-AssignCaseForm = assign_form("code_case", "inspector", "Inspector")
+AssignCaseForm = assign_form("code_case", "inspector", "Assign to inspector")

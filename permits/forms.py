@@ -340,4 +340,4 @@ class InspectionResultForm(ActionForm):
     )
 
 
-AssignReviewerForm = assign_form("permit_review", "reviewer", "Reviewer")
+AssignReviewerForm = assign_form("permit_review", "reviewer", "Assign to reviewer")

@@ -219,7 +219,7 @@ def test_a_move_on_a_record_someone_else_moved_meanwhile_applies_nothing(alice):
     )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "Someone else changed" in page and "Nothing was done" in page
+    assert "changed after this page was opened" in page and "Nothing was done" in page
     assert not application.info_requests.exists()
 
 

@@ -40,13 +40,14 @@ def _is_applicant(application, actor, **_proof) -> bool:
 
 def _approving(application) -> str:
     pay = (
-        f" and asked to pay the balance of ${application.balance} before it is issued"
+        f" Their permit page then asks them to pay the balance of ${application.balance} before "
+        "it is issued."
         if application.balance > 0
-        else "; with no balance due it can be issued next"
+        else " With no balance due, it can be issued next."
     )
     return (
-        f"{application} is approved with the conditions you entered. The applicant is emailed"
-        f"{pay}. A decision cannot be undone."
+        f"{application} is approved with the conditions you entered, and the applicant is "
+        f"emailed the decision.{pay} A decision cannot be undone."
     )
 
 

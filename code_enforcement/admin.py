@@ -164,7 +164,7 @@ class ServiceRequestAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
         "neighborhood",
         "source",
     ]
-    search_fields = ["public_id", "address", "description"]
+    search_fields = ["public_id", "address", "contact_name", "description"]
     list_select_related = ["category", "assigned_to"]
     list_per_page = 50
     show_full_result_count = False  # no second count of every row on each page

@@ -186,6 +186,18 @@ class CloseRequestForm(ActionForm):
     )
     note = forms.CharField(label="Note to the reporter", required=False, max_length=300)
 
+    def clean(self):
+        cleaned = super().clean()
+        # Closed without fixing it: the reporter is owed the reason.
+        if (
+            cleaned.get("resolution") not in (None, Resolution.RESOLVED)
+            and not (cleaned.get("note") or "").strip()
+        ):
+            self.add_error(
+                "note", "Say why it is closed without a fix (the reporter reads this note)."
+            )
+        return cleaned
+
 
 class MergeForm(ActionForm):
     original = forms.CharField(label="Duplicate of request number", max_length=12)

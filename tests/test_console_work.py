@@ -257,3 +257,23 @@ def test_assigning_from_the_record_page_offers_reviewers_by_name_and_records_it(
     assert TimelineEvent.objects.filter(
         application=application, text="Assigned to Rita Moreno"
     ).exists()
+
+
+def test_closing_a_report_without_a_fix_needs_the_reason_and_the_page_counts_followers():
+    supervisor = verified_client(make_staff(Role.CODE_SUPERVISOR, "reason.sup@riverbend.example"))
+    request = make_request(address="9 Reason Street")
+    page = f"/console/code_enforcement/servicerequest/{request.pk}/change/"
+    assert "0 followers" in supervisor.get(page).content.decode()
+    act = f"/console/code_enforcement/servicerequest/{request.pk}/act/close/"
+    response = supervisor.post(act, {"resolution": "referred", "note": "", "confirmed": "yes"})
+    assert response.status_code == 302
+    shown = supervisor.get(page).content.decode()
+    assert "Say why it is closed without a fix" in shown
+    request.refresh_from_db()
+    assert request.status == RequestStatus.NEW
+    supervisor.post(
+        act,
+        {"resolution": "referred", "note": "County roads: sent to the county.", "confirmed": "yes"},
+    )
+    request.refresh_from_db()
+    assert request.status == RequestStatus.CLOSED

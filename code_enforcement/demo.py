@@ -452,7 +452,9 @@ def demo_load() -> dict[str, int]:
             status, resolution, closed_at = RequestStatus.NEW, "", None
             if age > 2 or rng.random() < 0.4:
                 status = RequestStatus.ACKNOWLEDGED
-            if age > 5 and rng.random() < 0.9:
+            # Most reports close within weeks; a backlog of older ones stays open, but a city
+            # does not keep hundreds of reports open for a year and more.
+            if age > 5 and rng.random() < (0.9 if age <= 90 else 0.997):
                 status = RequestStatus.CLOSED
                 closed_at = created_at + timedelta(
                     days=max(1, rng.gauss(category.resolution_sla_days * 0.8, 5))

@@ -120,6 +120,14 @@ OPEN_REQUESTS = [RequestStatus.NEW, RequestStatus.ACKNOWLEDGED, RequestStatus.IN
 OPEN_CASES = [status for status in CaseStatus if status != CaseStatus.CLOSED]
 
 
+def _overdue_flag(due) -> str:
+    """The list's overdue column: "OVERDUE n d" for open work past its due date, else blank."""
+    days = (due - timezone.localdate()).days if due else 0
+    if days < 0:
+        return format_html('<strong class="cityhall-overdue">OVERDUE {} d</strong>', -days)
+    return ""
+
+
 class TriageFilter(admin.SimpleListFilter):
     title = "triage time"
     parameter_name = "sla"
@@ -230,12 +238,7 @@ class ServiceRequestAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
 
     @admin.display(description="overdue")
     def overdue(self, obj):
-        if obj.status == RequestStatus.CLOSED or not obj.due_on:
-            return ""
-        days = (obj.due_on - timezone.localdate()).days
-        if days < 0:
-            return format_html('<strong class="cityhall-overdue">OVERDUE {} d</strong>', -days)
-        return ""
+        return _overdue_flag(obj.due_on if obj.status != RequestStatus.CLOSED else None)
 
     @admin.display(description="assigned to", ordering="assigned_to__first_name")
     def assignee(self, obj):
@@ -412,12 +415,7 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
 
     @admin.display(description="overdue")
     def overdue(self, obj):
-        if obj.status not in OPEN_CASES or not obj.comply_by:
-            return ""
-        days = (obj.comply_by - timezone.localdate()).days
-        if days < 0:
-            return format_html('<strong class="cityhall-overdue">OVERDUE {} d</strong>', -days)
-        return ""
+        return _overdue_flag(obj.comply_by if obj.status in OPEN_CASES else None)
 
     @admin.display(description="inspector", ordering="inspector__first_name")
     def inspector_name(self, obj):

@@ -464,9 +464,11 @@ class WorkflowActions:
         spend_once_token(request, once)
         target = self.action_done(request, obj, move, result)
         if not target:
-            if move.targets:
-                fresh = self.model._default_manager.get(pk=pk)
-                messages.success(request, f"{fresh} is now {fresh.get_status_display()}.")
+            fresh = self.model._default_manager.get(pk=pk)
+            now = getattr(fresh, "status", "")
+            if move.targets or now != status:  # a payment that also issued the permit, say
+                done = "" if move.targets else f"{move.label}: done. "
+                messages.success(request, f"{done}{fresh} is now {fresh.get_status_display()}.")
             else:
                 messages.success(request, f"{move.label}: done.")
         return self._go(request, target or change_url, change_url)

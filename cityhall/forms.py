@@ -110,15 +110,56 @@ class StaffChoiceField(forms.ModelChoiceField):
         return obj.display_name
 
 
+def suggested_assignee(work: str, queue: str):
+    """Who to give new work to: of the people who do `work`, the one with the least open work in
+    `queue` (a cityhall.queues label), then by name. Two queries; None when nobody does it."""
+    from django.db.models import Count
+
+    from .queues import queue_for
+
+    people = list(staff_choices(work))
+    if not people:
+        return None
+    line = queue_for(queue)
+    loads = dict(
+        line.model._default_manager.filter(line.open, **{f"{line.assignee}__in": people})
+        .order_by()
+        .values_list(line.assignee)
+        .annotate(n=Count("pk"))
+    )
+    return min(people, key=lambda person: loads.get(person.pk, 0))  # people come by name
+
+
+# Which queue an assignee picker's work is counted in, for the suggestion.
+WORK_QUEUES = {
+    "permit_review": "permits.Application",
+    "permit_inspection": "permits.Inspection",
+    "service_request": "code_enforcement.ServiceRequest",
+    "code_case": "code_enforcement.CodeCase",
+}
+
+
+def suggest(field: StaffChoiceField, work: str, current=None) -> None:
+    """Preselect the person assigned now, or else the least loaded one (saying so)."""
+    if current:
+        field.initial = current
+        return
+    person = suggested_assignee(work, WORK_QUEUES[work])
+    if person is not None:
+        field.initial = person.pk
+        field.help_text = f"Suggested: {person.display_name}, who has the least open work."
+
+
 def assign_form(work: str, field: str, label: str):
-    """The "Assign" move's form: one picker of the people who do `work`, the current one kept."""
+    """The "Assign" move's form: one picker of the people who do `work`, the current one kept
+    (or, when nobody has it yet, the least loaded one suggested)."""
 
     class AssignForm(ActionForm):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             current = getattr(self.obj, f"{self.current_field}_id", None)
             self.fields[field] = StaffChoiceField(work=work, keep=current, label=label)
-            self.fields[field].initial = current
+            suggest(self.fields[field], work, current)
 
     AssignForm.current_field = {
         "reviewer": "assigned_reviewer",

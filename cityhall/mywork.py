@@ -1,9 +1,10 @@
 """The console home: one staff member's work, read from the queues in cityhall.queues.
 
-A person sees the queues their permissions let them work; managers, the city administrator and
-the code enforcement supervisor also see their team's workload. The page costs one aggregate
-query per queue, one query for the inspections of today and tomorrow and one grouped query per
-team queue, however many rows there are.
+A person sees the queues their permissions let them work, with the first few records of each
+("Next up") linked straight to their pages; managers, the city administrator and the code
+enforcement supervisor also see their team's workload. The page costs one aggregate query and
+one "Next up" query per queue, one query for the inspections of today and tomorrow and one
+grouped query per team queue, however many rows there are.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import CharField, Count, F, Value
+from django.db.models import Case, CharField, Count, F, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from .queues import LABELS, QUEUES, Queue, queue_url
 from .roles import Role, role_group_name
+
+NEXT_UP = 5  # records listed under each queue's counts
 
 # Whose team workload a lead sees: every queue (None), or the queues of one app.
 TEAM_LEADS: dict[Role, str | None] = {
@@ -58,9 +61,23 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Row:
+    """One record on "Next up": what it is, where, where it stands, and why it is yours."""
+
+    reference: str
+    place: str
+    status: str
+    due: date | None
+    overdue: bool
+    why: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Section:
     title: str
     tallies: list[Tally]
+    next_up: list[Row]
 
 
 @dataclass(frozen=True)
@@ -125,7 +142,40 @@ def _section(queue: Queue, user, today: date) -> Section:
         tallies=[
             Tally(work, LABELS[work], counts[work], queue_url(queue.model, work)) for work in works
         ],
+        next_up=[] if queue.visit_date else _next_up(queue, user, today),
     )
+
+
+def _next_up(queue: Queue, user, today: date) -> list[Row]:
+    """The first few records to open, in one query: mine first, then the new ones nobody has
+    taken yet, each by due date (overdue first). Each opens its own page, so the day's work
+    starts without a trip through the list."""
+    mine = queue.q("mine", user=user, today=today)
+    wanted = mine | queue.new if queue.new is not None else mine
+    opts = queue.model._meta
+    statuses = dict(opts.get_field("status").flatchoices)
+    rows = (
+        queue.model._default_manager.filter(wanted)
+        .annotate(
+            n_mine=Case(When(mine, then=Value(1)), default=Value(0), output_field=IntegerField()),
+            n_due=queue.due(),
+        )
+        .order_by("-n_mine", F("n_due").asc(nulls_last=True), "pk")
+        .values("pk", "n_mine", "n_due", "status", r=F(queue.reference), p=F(queue.place))[:NEXT_UP]
+    )
+    page = f"admin:{opts.app_label}_{opts.model_name}_change"
+    return [
+        Row(
+            reference=str(row["r"]),
+            place=row["p"] or "",
+            status=str(statuses.get(row["status"], row["status"])),
+            due=row["n_due"],
+            overdue=row["n_due"] is not None and row["n_due"] < today,
+            why="Assigned to you" if row["n_mine"] else "New",
+            url=reverse(page, args=[row["pk"]]),
+        )
+        for row in rows
+    ]
 
 
 def _visit_days(queues: list[Queue], user, today: date) -> list[VisitDay]:

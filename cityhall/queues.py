@@ -53,6 +53,9 @@ class Queue:
     deadlines: tuple[tuple[str, Q], ...]
     new: Q | None = None  # just arrived, nobody has looked at it yet
     visit_date: str | None = None  # inspections: the day someone goes out
+    # How one row reads on the home page's "Next up" (queues of visits list them by day instead).
+    reference: str = "pk"
+    place: str = "address"
 
     @property
     def model(self) -> type[models.Model]:
@@ -87,6 +90,14 @@ class Queue:
         day = today if work == "today" else today + timedelta(days=1)
         return mine & Q(**{self.visit_date: day})
 
+    def due(self) -> models.Expression:
+        """The date a row is due by, whichever deadline runs in its status (null: none)."""
+        return models.Case(
+            *(models.When(running, then=models.F(field)) for field, running in self.deadlines),
+            default=None,
+            output_field=models.DateField(),
+        )
+
     def _due(self, lookup: str, value) -> Q:
         return reduce(
             operator.or_,
@@ -108,6 +119,7 @@ QUEUES = (
         open=_APPLICATION_OPEN,
         deadlines=(("due_at", _APPLICATION_OPEN),),
         new=Q(status="submitted"),
+        reference="number",
     ),
     Queue(
         "permits.Inspection",
@@ -130,6 +142,7 @@ QUEUES = (
             ("resolve_due", Q(status__in=["acknowledged", "in_progress"])),
         ),
         new=Q(status="new"),
+        reference="public_id",
     ),
     Queue(
         "code_enforcement.CodeCase",
@@ -141,6 +154,7 @@ QUEUES = (
         # The owner's deadline: once it passes, a reinspection is due.
         deadlines=(("comply_by", Q(status__in=["notice_issued", "reinspection"])),),
         new=Q(status="open"),
+        reference="number",
     ),
     Queue(
         "code_enforcement.CaseInspection",

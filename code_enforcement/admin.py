@@ -345,7 +345,15 @@ class ServiceRequestAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
 
     def action_done(self, request, obj, move, result):
         if move.name == "case":
-            messages.success(request, f"Case {result.number} opened.")
+            scheduled = result.inspections.filter(completed_at__isnull=True).first()
+            if scheduled is not None:
+                messages.success(
+                    request,
+                    f"Case {result.number} opened; the first inspection is on "
+                    f"{scheduled.scheduled_for:%A %-d %B} with {result.inspector.display_name}.",
+                )
+            else:
+                messages.success(request, f"Case {result.number} opened.")
             return reverse("admin:code_enforcement_codecase_change", args=[result.pk])
         return None
 

@@ -6,7 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.constants import Language
-from cityhall.forms import ActionForm, MoneyField, StaffChoiceField, assign_form
+from cityhall.forms import ActionForm, MoneyField, StaffChoiceField, assign_form, suggest
 from cityhall.phones import normalize_sms_phone
 
 from .constants import MAX_DESCRIPTION, Datatype, Resolution, Severity
@@ -239,6 +239,38 @@ class PublishEventForm(ActionForm):
         if event is None:
             raise forms.ValidationError("That entry is not the reporter's unpublished text.")
         return event
+
+
+class OpenCaseForm(ActionForm):
+    """Opening a case from a report: the inspector (the least loaded one suggested) and, if a
+    date is given, the first inspection, in the same step."""
+
+    inspector = StaffChoiceField(work="code_case", label="Case inspector", required=False)
+    date = forms.DateField(
+        label="First inspection (YYYY-MM-DD)",
+        required=False,
+        help_text="Leave empty to schedule it later.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["inspector"].set_work("code_case")
+        suggest(self.fields["inspector"], "code_case")
+        self.fields["date"].initial = timezone.localdate()
+
+    def clean_date(self):
+        when = self.cleaned_data["date"]
+        if when is not None and when < timezone.localdate():
+            raise forms.ValidationError("The first inspection cannot be in the past.")
+        return when
+
+    def inputs(self) -> dict:
+        return {
+            "inspector": self.cleaned_data["inspector"],
+            "first_inspection": self.cleaned_data["date"],
+        }
 
 
 class CaseScheduleForm(ActionForm):

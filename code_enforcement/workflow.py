@@ -83,6 +83,7 @@ REQUESTS = Workflow(
         Move("merge", OPEN, (), TRIAGE, "Merge", form=FORMS + "MergeForm", event=None,
              confirm=_merging),
         Move("case", OPEN, (), MANAGE, "Open a code case", guard=_case_can_open,
+             form=FORMS + "OpenCaseForm",
              offer=lambda request: request.category.opens_cases, event=EventKind.CASE_OPENED),
         # What a reporter writes stays between them and staff until staff publish it.
         Move("reopen", (R.CLOSED,), (R.ACKNOWLEDGED,), OWNER, event=EventKind.REOPENED,

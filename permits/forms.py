@@ -6,11 +6,11 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.forms import ActionForm, MoneyField, StaffChoiceField, assign_form
+from cityhall.forms import ActionForm, MoneyField, StaffChoiceField, assign_form, suggest
 from cityhall.models import Neighborhood
 from cityhall.phones import normalize_phone
 
-from .constants import INSPECTION_RESULTS, InspectionStatus, PaymentMethod, QuestionKind
+from .constants import INSPECTION_RESULTS, InspectionStatus, PaymentMethod, QuestionKind, Status
 from .models import Application, DocumentRequirement, InspectionType
 from .services import validate_upload
 
@@ -281,6 +281,19 @@ class NoteForm(ActionForm):
     )
 
 
+class AcceptForm(ActionForm):
+    """Accepting an application hands it to a reviewer in the same step: the least loaded one is
+    suggested."""
+
+    reviewer = StaffChoiceField(work="permit_review", label="Review by", empty_label=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = getattr(self.obj, "assigned_reviewer_id", None)
+        self.fields["reviewer"].set_work("permit_review", keep=current)
+        suggest(self.fields["reviewer"], "permit_review", current)
+
+
 class PaymentForm(ActionForm):
     amount = MoneyField(label="Amount")
     method = forms.ChoiceField(
@@ -288,11 +301,18 @@ class PaymentForm(ActionForm):
         choices=[(m.value, m.label) for m in PaymentMethod if m != PaymentMethod.WAIVER],
     )
     reference = forms.CharField(label="Receipt or check number", required=False, max_length=100)
+    # Offered on an approved application: the payment at the counter is usually the last thing
+    # before the permit is handed over.
+    issue = forms.BooleanField(
+        label="Issue the permit once this pays the balance", required=False, initial=True
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.obj is not None:
             self.fields["amount"].initial = self.obj.balance
+        if self.obj is None or self.obj.status != Status.APPROVED:
+            del self.fields["issue"]
 
 
 class WaiverForm(ActionForm):

@@ -314,9 +314,11 @@ def application_assign(*, application: Application, actor, reviewer) -> Applicat
 
 
 @APPLICATIONS.handler("accept")
-def application_accept(*, application: Application, actor) -> Application:
+def application_accept(*, application: Application, actor, reviewer=None) -> Application:
+    """Start the review, by `reviewer` (by default whoever has it already, or else the actor)."""
+
     def take(locked: Application) -> None:
-        locked.assigned_reviewer = locked.assigned_reviewer or actor
+        locked.assigned_reviewer = reviewer or locked.assigned_reviewer or actor
 
     return APPLICATIONS.transition(
         application, "accept", actor=actor, apply=take, notify=_telling("in_review")
@@ -466,17 +468,30 @@ def _payment(
 
 
 @APPLICATIONS.handler("payment")
+@transaction.atomic
 def payment_record(
-    *, application: Application, actor, amount: Decimal, method: str, reference: str = ""
+    *,
+    application: Application,
+    actor,
+    amount: Decimal,
+    method: str,
+    reference: str = "",
+    issue: bool = False,
 ) -> Payment:
     """A payment taken at the counter (cash, check or card), or a waiver (its own move, which
-    needs `permits.waive_fee`)."""
+    needs `permits.waive_fee`). With `issue`, an approved permit whose balance this pays is
+    issued in the same step (or, if it cannot be, nothing is recorded)."""
     if method not in PaymentMethod.values:
         raise ValidationError("Choose how it was paid.")
     move = "waive" if method == PaymentMethod.WAIVER else "payment"
-    return _payment(
+    payment = _payment(
         application, move=move, actor=actor, amount=amount, method=method, reference=reference
     )
+    if issue:
+        paid = Application.objects.get(pk=application.pk)
+        if paid.status == Status.APPROVED and paid.balance == 0:
+            application_issue(application=paid, actor=actor)
+    return payment
 
 
 @APPLICATIONS.handler("waive")

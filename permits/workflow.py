@@ -74,7 +74,8 @@ APPLICATIONS = Workflow(
     moves=[
         Move("submit", (S.DRAFT,), (S.SUBMITTED,), OWNER),
         Move("withdraw", (S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.INFO_REQUESTED), (S.WITHDRAWN,), OWNER),
-        Move("accept", (S.SUBMITTED,), (S.IN_REVIEW,), REVIEW, "Accept for review", primary=True),
+        Move("accept", (S.SUBMITTED,), (S.IN_REVIEW,), REVIEW, "Accept for review",
+             form=FORMS + "AcceptForm", primary=True),
         Move("request_info", (S.IN_REVIEW,), (S.INFO_REQUESTED,), REVIEW, "Request information",
              form=FORMS + "RequestInfoForm"),
         Move("answer", (S.INFO_REQUESTED,), (S.IN_REVIEW,), OWNER),

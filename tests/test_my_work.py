@@ -18,7 +18,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from cityhall.models import Neighborhood
-from cityhall.mywork import VISIT_FIELDS
+from cityhall.mywork import VISIT_FIELDS, my_work
 from cityhall.queues import QUEUES, WorkFilter, queue_for, queue_url
 from cityhall.roles import Role
 from code_enforcement.constants import CaseStatus, InspectionKind, RequestStatus
@@ -405,10 +405,11 @@ def _grow(world, people, n: int) -> None:
     ("role", "queries"),
     [
         # The user and their OTP device (2), permissions (2), one aggregate per queue (5),
-        # the route (1), groups (1), one grouped query per team queue (5).
-        (Role.CITY_ADMINISTRATOR, 16),
-        # The same without a team: four queues, the route, groups.
-        (Role.CODE_INSPECTOR, 10),
+        # "Next up" for each queue that is not a day of visits (3), the route (1), groups (1),
+        # one grouped query per team queue (5).
+        (Role.CITY_ADMINISTRATOR, 19),
+        # The same without a team: four queues, two of them with "Next up", the route, groups.
+        (Role.CODE_INSPECTOR, 12),
     ],
 )
 def test_the_home_page_query_count_does_not_grow_with_the_data(
@@ -426,3 +427,34 @@ def test_the_home_page_query_count_does_not_grow_with_the_data(
     _grow(world, more, 10)
     with django_assert_num_queries(queries):
         assert client.get("/console/").status_code == 200
+
+
+def test_next_up_lists_mine_first_then_new_by_due_date_each_linking_to_its_page(world):
+    reviewer = make_staff(Role.PLAN_REVIEWER)
+    someone_else = make_staff(Role.PLAN_REVIEWER, "other@riverbend.example")
+    later = world.application(Status.IN_REVIEW, due=days(5), reviewer=reviewer)
+    late = world.application(Status.IN_REVIEW, due=days(-1), reviewer=reviewer)
+    new = world.application(Status.SUBMITTED, due=days(1))
+    world.application(Status.IN_REVIEW, due=days(-3), reviewer=someone_else)  # not theirs
+    world.application(Status.APPROVED, due=days(-3), reviewer=reviewer)  # done
+
+    section = next(s for s in my_work(reviewer).sections if s.title == "Permit applications")
+
+    assert [row.reference for row in section.next_up] == [late.number, later.number, new.number]
+    assert [row.why for row in section.next_up] == ["Assigned to you", "Assigned to you", "New"]
+    assert [row.overdue for row in section.next_up] == [True, False, False]
+    assert section.next_up[0].url == f"/console/permits/application/{late.pk}/change/"
+    assert section.next_up[0].status == "In review"
+
+
+def test_next_up_shows_at_most_five_and_the_page_reads_them(world):
+    technician = make_staff(Role.PERMIT_TECHNICIAN)
+    submitted = [world.application(Status.SUBMITTED, due=days(n)) for n in range(7)]
+
+    page = verified_client(technician).get("/console/").content.decode()
+
+    assert "Next up" in page
+    for application in submitted[:5]:
+        assert application.number in page
+    for application in submitted[5:]:
+        assert application.number not in page

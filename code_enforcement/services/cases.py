@@ -97,9 +97,17 @@ def case_open(
 
 
 @REQUESTS.handler("case")
-def request_open_case(*, request: ServiceRequest, actor) -> CodeCase:
-    """The console's "Open a code case" on a request's page."""
-    return case_open(requests=[request], actor=actor)
+@transaction.atomic
+def request_open_case(
+    *, request: ServiceRequest, actor, inspector=None, first_inspection: date | None = None
+) -> CodeCase:
+    """The console's "Open a code case" on a request's page: the case, given to `inspector`,
+    and its first inspection when a date is chosen (both or neither)."""
+    case = case_open(requests=[request], actor=actor, inspector=inspector)
+    if first_inspection is not None:
+        case_schedule_inspection(case=case, actor=actor, when=first_inspection, inspector=inspector)
+        case.refresh_from_db()
+    return case
 
 
 @CASES.handler("assign")

@@ -107,6 +107,9 @@ def test_report_triage_case_notice_reinspection_closed(
         supervisor,
         f"/console/code_enforcement/servicerequest/{request.pk}/change/",
     )
+    # Opening a case can schedule its first inspection at once (today, by default); here the
+    # supervisor leaves the date empty and schedules it on the case's page.
+    staff.get_by_label("First inspection (YYYY-MM-DD)").fill("")
     staff.get_by_role("button", name="Open a code case").click()
     # The new case's own page (a full navigation: another record).
     staff.wait_for_url(re.compile(r"/console/code_enforcement/codecase/\d+/change/"))

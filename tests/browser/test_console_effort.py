@@ -13,7 +13,7 @@ from code_enforcement.models import CodeCase
 from code_enforcement.tests.factories import make_request, make_violation_type
 from permits.constants import Status
 from permits.models import Application
-from permits.tests.factories import make_application
+from permits.tests.factories import factory_staff, make_application
 from tests.browser.console import new_staff_page
 from tests.personas import make_staff
 
@@ -58,27 +58,31 @@ def test_submitted_permit_to_issued(browser, a11y, live_server, alice):
     application = make_application(alice, status="submitted")
     technician = _named(Role.PERMIT_TECHNICIAN, "tom@riverbend.example", "Tom", "Lee")
     reviewer = _named(Role.PLAN_REVIEWER, "rita@riverbend.example", "Rita", "Moreno")
+    busy = make_application(alice, status="in_review")  # another reviewer has work already
+    Application.objects.filter(pk=busy.pk).update(
+        assigned_reviewer=factory_staff(Role.PLAN_REVIEWER)
+    )
     effort = Effort()
 
-    # The technician: from "My work", the new application; accept it and assign the reviewer.
+    # The technician: the new application is on "My work"; accepting it hands it to the
+    # reviewer with the least open work (the only one here), who is suggested.
     desk = effort.watch(new_staff_page(browser, a11y, live_server, technician, "/console/"))
-    effort.click(desk.get_by_role("link", name=re.compile("New in permit applications")))
-    a11y(desk)
+    expect(desk.get_by_role("table", name=re.compile("Next up"))).to_contain_text("New")
     effort.click(desk.get_by_role("link", name=application.number))
     a11y(desk)
+    expect(desk.get_by_label("Review by")).to_have_value(str(reviewer.pk))
+    expect(desk.get_by_label("Review by")).to_have_accessible_description(
+        re.compile("Suggested: Rita Moreno")
+    )
     effort.click(desk.get_by_role("button", name="Accept for review"))
     expect(desk.locator(".messagelist")).to_contain_text("is now In review")
-    effort.choose(desk.get_by_label("Assign to reviewer"), str(reviewer.pk))
-    effort.click(desk.get_by_role("button", name="Assign", exact=True))
-    expect(desk.locator(".messagelist")).to_contain_text("Assign: done")
     a11y(desk)
 
-    # The reviewer: from "My work", what is assigned to her; approve, confirming.
+    # The reviewer: the application is on her "My work", assigned to her; approve, confirming.
     review = effort.watch(new_staff_page(browser, a11y, live_server, reviewer, "/console/"))
-    effort.click(
-        review.get_by_role("link", name=re.compile("Assigned to me in permit applications"))
+    expect(review.get_by_role("table", name=re.compile("Next up"))).to_contain_text(
+        "Assigned to you"
     )
-    a11y(review)
     effort.click(review.get_by_role("link", name=application.number))
     a11y(review)
     effort.click(review.get_by_role("button", name="Approve…"))
@@ -88,19 +92,20 @@ def test_submitted_permit_to_issued(browser, a11y, live_server, alice):
     expect(review.locator(".messagelist")).to_contain_text("is now Approved")
     a11y(review)
 
-    # The technician, still on the permit's page: reload, record the payment, issue.
+    # The technician, still on the permit's page: reload, take the payment at the counter,
+    # which issues the permit in the same step.
     effort.clicks += 1  # the reload
     desk.reload()
     a11y(desk)
+    expect(desk.get_by_label("Issue the permit once this pays the balance")).to_be_checked()
     effort.click(desk.get_by_role("button", name="Record payment"))
-    expect(desk.locator(".messagelist")).to_contain_text("Record payment: done")
-    effort.click(desk.get_by_role("button", name="Issue"))
+    expect(desk.locator(".messagelist")).to_contain_text("Record payment: done.")
     expect(desk.locator(".messagelist")).to_contain_text("is now Issued")
     a11y(desk)
 
     assert Application.objects.get(pk=application.pk).status == Status.ISSUED
     print(f"\nsubmitted permit -> issued: {effort.clicks} clicks, {effort.loads} page loads")
-    assert (effort.clicks, effort.loads) == (12, 5)
+    assert (effort.clicks, effort.loads) == (7, 3)
 
 
 def test_report_to_case_to_notice(browser, a11y, live_server):
@@ -110,24 +115,24 @@ def test_report_to_case_to_notice(browser, a11y, live_server):
     inspector = _named(Role.CODE_INSPECTOR, "isabel@riverbend.example", "Isabel", "Cruz")
     effort = Effort()
 
-    # The supervisor: the new report from "My work"; open a case, schedule it for the inspector.
+    # The supervisor: the new report is on "My work"; opening a case gives it to the least
+    # loaded inspector (suggested) and schedules the first inspection for today.
     desk = effort.watch(new_staff_page(browser, a11y, live_server, supervisor, "/console/"))
-    effort.click(desk.get_by_role("link", name=re.compile("New in service requests")))
-    a11y(desk)
     effort.click(desk.get_by_role("link", name=request.public_id))
     a11y(desk)
+    expect(desk.get_by_label("Case inspector")).to_have_value(str(inspector.pk))
     effort.click(desk.get_by_role("button", name="Open a code case"))
     desk.wait_for_url(re.compile(r"/codecase/\d+/change/"))
-    a11y(desk)
-    effort.choose(desk.get_by_label("Inspector", exact=True), str(inspector.pk))
-    effort.click(desk.get_by_role("button", name="Schedule inspection"))
-    expect(desk.locator(".messagelist")).to_contain_text("is now Inspection scheduled")
+    expect(desk.locator(".messagelist")).to_contain_text("the first inspection is on")
+    expect(desk.locator(".messagelist")).to_contain_text("with Isabel Cruz")
     a11y(desk)
     case = CodeCase.objects.get()
+    assert case.status == CaseStatus.INSPECTION_SCHEDULED
 
     # The inspector: today's inspection from "My work"; record the violation, issue the notice.
     field = effort.watch(new_staff_page(browser, a11y, live_server, inspector, "/console/"))
-    effort.click(field.get_by_role("link", name=re.compile(case.number)))
+    today = field.get_by_role("table", name=re.compile("^Today"))
+    effort.click(today.get_by_role("link", name=re.compile(case.number)))
     a11y(field)
     effort.choose(field.get_by_label("Violation"), str(violation_type.pk))
     field.get_by_label("What was found").fill("Weeds over 3 feet along the east fence.")
@@ -143,4 +148,4 @@ def test_report_to_case_to_notice(browser, a11y, live_server):
 
     assert CodeCase.objects.get(pk=case.pk).status == CaseStatus.NOTICE_ISSUED
     print(f"\nreport -> case -> notice: {effort.clicks} clicks, {effort.loads} page loads")
-    assert (effort.clicks, effort.loads) == (10, 5)
+    assert (effort.clicks, effort.loads) == (7, 4)

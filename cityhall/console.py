@@ -437,7 +437,7 @@ class WorkflowActions:
         form_class = move.form_class
         form = None
         if form_class is not None:
-            form = form_class(request.POST, obj=obj, actor=request.user)
+            form = form_class(request.POST, request.FILES, obj=obj, actor=request.user)
             if not form.is_valid():
                 self._keep(request, obj, action)
                 messages.error(request, f"{move.label}: please correct the errors below.")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Case, F, When
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -28,6 +30,7 @@ from .models import (
     CodeCase,
     Department,
     Notice,
+    RequestPhoto,
     ServiceAttribute,
     ServiceCategory,
     ServiceRequest,
@@ -447,6 +450,10 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
                 "notices": obj.notices.all(),
                 "events": obj.events.select_related("actor"),
                 "requests": obj.requests.select_related("category"),
+                "report_photos": RequestPhoto.objects.filter(request__case=obj)
+                .select_related("request")
+                .order_by("request_id", "pk"),
+                "inspection_photos": obj.inspections.exclude(photo="").order_by("scheduled_for"),
             },
         )
 
@@ -457,8 +464,25 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
                 self.admin_site.admin_view(self.notice_view),
                 name="code_enforcement_notice",
             ),
+            path(
+                "inspection/<int:inspection_id>/photo/",
+                self.admin_site.admin_view(self.inspection_photo_view),
+                name="code_enforcement_inspection_photo",
+            ),
             *super().get_urls(),
         ]
+
+    def inspection_photo_view(self, request, inspection_id):
+        """An inspector's photo, to staff who may see the case (never public: it may show a
+        private yard)."""
+        if not request.user.has_perm("code_enforcement.view_codecase"):
+            raise PermissionDenied
+        inspection = get_object_or_404(CaseInspection.objects.exclude(photo=""), pk=inspection_id)
+        kind = mimetypes.guess_type(inspection.photo.name)[0] or "application/octet-stream"
+        response = FileResponse(inspection.photo.open("rb"), content_type=kind)
+        response["Cache-Control"] = "private, max-age=300"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     def notice_view(self, request, notice_id):
         """The printable letter, in the notice's language."""

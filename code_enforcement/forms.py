@@ -6,7 +6,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.constants import Language
-from cityhall.forms import ActionForm, MoneyField, StaffChoiceField, assign_form, suggest
+from cityhall.forms import (
+    ActionForm,
+    LabelledFileInput,
+    MoneyField,
+    StaffChoiceField,
+    assign_form,
+    suggest,
+)
 from cityhall.phones import normalize_sms_phone
 
 from .constants import MAX_DESCRIPTION, Datatype, Resolution, Severity
@@ -302,6 +309,12 @@ class ViolationForm(ActionForm):
     )
     description = forms.CharField(
         label="What was found", widget=forms.Textarea(attrs={"rows": 2, "cols": 40})
+    )
+    photo = forms.FileField(
+        label="Photo of it (optional)",
+        required=False,
+        widget=LabelledFileInput(attrs={"accept": "image/jpeg,image/png,image/heic,image/webp"}),
+        help_text="Kept with the inspection, for staff only; JPEG or PNG up to 8 MB.",
     )
 
 

@@ -25,6 +25,7 @@ from ..constants import (
 )
 from ..models import CaseInspection, CodeCase, Notice, ServiceRequest, Violation, ViolationType
 from ..workflow import CASES, REQUESTS
+from .photos import photo_clean
 from .requests import _tell_reporter, request_acknowledge, request_close, request_start
 
 
@@ -163,12 +164,20 @@ def _complete_inspections(inspections, *, actor, result: str, notes: str = "") -
 @CASES.handler("add_violation")
 @transaction.atomic
 def case_record_violation(
-    *, case: CodeCase, actor, violation_type: ViolationType, description: str, severity: str
+    *,
+    case: CodeCase,
+    actor,
+    violation_type: ViolationType,
+    description: str,
+    severity: str,
+    photo=None,
 ) -> Violation:
     """The inspector found a violation: the case is confirmed (the first time) and it is
-    recorded; further violations at the same inspection keep the status."""
+    recorded; further violations at the same inspection keep the status. A `photo` (an upload)
+    is cleaned of its metadata and kept with the inspection that found it."""
     if not description.strip():
         raise ValidationError("Describe what was found.")
+    cleaned = photo_clean(photo)[0] if photo else None
     move = "violation" if case.status == CaseStatus.INSPECTION_SCHEDULED else "add_violation"
     if case.status not in CASES.move(move).sources:
         raise ValidationError("Violations are recorded at the inspection, before the notice.")
@@ -184,6 +193,8 @@ def case_record_violation(
                 actor=actor,
                 result=InspectionResult.VIOLATION,
             )
+        if cleaned is not None:
+            _keep_photo(locked, cleaned, actor=actor)
         violation = Violation(
             case=locked,
             violation_type=violation_type,
@@ -197,6 +208,27 @@ def case_record_violation(
 
     CASES.transition(case, move, actor=actor, apply=record, text=violation_type.code_section)
     return violations[0]
+
+
+def _keep_photo(case: CodeCase, photo, *, actor) -> None:
+    """File a finding's photo on the inspection that found it: the latest completed one without
+    a photo, or else a new completed "finding" entry of the same kind dated today."""
+    inspection = (
+        case.inspections.filter(completed_at__isnull=False, photo="")
+        .order_by("-completed_at")
+        .first()
+    )
+    if inspection is None:
+        inspection = CaseInspection(
+            case=case,
+            kind=InspectionKind.INITIAL,
+            scheduled_for=timezone.localdate(),
+            inspector=actor,
+            result=InspectionResult.VIOLATION,
+            completed_at=timezone.now(),
+        )
+    inspection.photo.save(f"{case.number}.jpg", photo, save=False)
+    audit_as(inspection, actor).save()
 
 
 @CASES.handler("no_violation")

@@ -142,6 +142,18 @@ class AlertAdmin(WorkflowActions, SimpleHistoryAdmin):
         ("Record", {"fields": ["identifier", "created_by"], "classes": ["collapse"]}),
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        """A draft reads as it is written: the text, then the preview. Once published, what
+        matters first is how delivery is going and where it went: the status, delivery, area
+        and preview come first, the text after."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.published_at:
+            return fieldsets
+        first = ("Status", "Delivery", "Area", "Preview")
+        by_name = {name: options for name, options in fieldsets}
+        ordered = [(name, by_name[name]) for name in first if name in by_name]
+        return ordered + [(name, options) for name, options in fieldsets if name not in first]
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != AlertStatus.DRAFT:
             # Only drafts are edited; a published alert changes through "Prepare an update".

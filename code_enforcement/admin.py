@@ -389,23 +389,33 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
     search_fields = ["number", "address", "owner_name"]
     list_select_related = ["inspector"]
     list_per_page = 50
-    fields = [
-        "number",
-        "status",
-        "address",
-        "neighborhood",
-        "owner_name",
-        "owner_mailing_address",
-        "owner_email",
-        "owner_language",
-        "inspector",
-        "comply_by",
-        "fine_amount",
-        "fine_due",
-        "repeat_violation",
-        "opened_at",
-        "closed_at",
-        "record",
+    # The case's record (violations, inspections, notices, photos, timeline) comes right after
+    # where it stands, above the owner's details that are filled in once.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("number", "status"),
+                    ("address", "neighborhood"),
+                    ("inspector", "comply_by"),
+                    ("fine_amount", "fine_due"),
+                    ("repeat_violation", "opened_at", "closed_at"),
+                ]
+            },
+        ),
+        ("Case record", {"fields": ["record"]}),
+        (
+            "Property owner",
+            {
+                "fields": [
+                    "owner_name",
+                    "owner_mailing_address",
+                    "owner_email",
+                    "owner_language",
+                ]
+            },
+        ),
     ]
     readonly_fields = [
         "number",
@@ -439,7 +449,7 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
     def assign_to(self, request, queryset):
         return bulk_assign(self, request, queryset)
 
-    @admin.display(description="violations, inspections, notices, timeline")
+    @admin.display(description="violations, inspections, notices, photos, timeline")
     def record(self, obj):
         return render_to_string(
             "admin/code_enforcement/codecase/_record.html",

@@ -473,6 +473,8 @@ def demo_load() -> dict[str, int]:
     residents = list(User.objects.filter(email__endswith="@residents.example"))
     residents += list(User.objects.filter(email__in=["maria@example.com", "john@example.com"]))
     staff = system_user()
+    # Work under review is someone's: the demo's plan reviewer (if the staff demo loaded).
+    reviewer = User.objects.filter(email="reviewer@riverbend.example").first()
     today = timezone.localdate()
     counters: dict[tuple[int, int], int] = {}
     applications, events, payments = [], [], []
@@ -530,6 +532,9 @@ def demo_load() -> dict[str, int]:
             submitted_at=submitted_at,
             declared_at=submitted_at,
             due_at=submitted + timedelta(days=int(permit_type.review_sla_days * 1.4)),
+            assigned_reviewer=reviewer
+            if status in (Status.IN_REVIEW, Status.INFO_REQUESTED)
+            else None,
         )
         app.fee_total = permit_type.fee_for(units=units, valuation=valuation)
         review_days = max(

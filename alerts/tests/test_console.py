@@ -87,3 +87,19 @@ def test_alert_list_query_count_is_pinned(officer_client, django_assert_max_num_
     # transaction, with its savepoint)
     with django_assert_max_num_queries(13):
         assert officer_client.get("/console/alerts/alert/").status_code == 200
+
+
+def test_a_published_alert_opens_on_its_delivery_a_draft_on_its_text(officer_client):
+    topic = make_topic("weather")
+    make_subscription([topic], email="ann@example.com")
+    alert = make_alert(topic=topic)
+    url = f"/console/alerts/alert/{alert.pk}/change/"
+    draft = officer_client.get(url).content.decode()
+    assert draft.index("Headline (English)") < draft.index("Email subject")
+
+    officer_client.post(f"/console/alerts/alert/{alert.pk}/act/publish/", {"confirmed": "yes"})
+    delivery.alert_fan_out(alert_id=alert.pk)
+    page = officer_client.get(url).content.decode()
+
+    assert page.index("Deliveries by channel and state") < page.index("Headline (English)")
+    assert page.index("Email subject") < page.index("Headline (English)")

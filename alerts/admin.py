@@ -150,7 +150,7 @@ class AlertAdmin(WorkflowActions, SimpleHistoryAdmin):
         if obj is None or not obj.published_at:
             return fieldsets
         first = ("Status", "Delivery", "Area", "Preview")
-        by_name = {name: options for name, options in fieldsets}
+        by_name = dict(fieldsets)
         ordered = [(name, by_name[name]) for name in first if name in by_name]
         return ordered + [(name, options) for name, options in fieldsets if name not in first]
 

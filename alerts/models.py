@@ -206,6 +206,17 @@ class Alert(StatusGuard, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("alerts:detail", args=[self.pk])
 
+    def area_words(self) -> str:
+        """Where the alert applies, in plain words of the active language: "the whole city" or
+        "Eastgate and Las Palmas"."""
+        from django.utils.translation import gettext
+
+        from cityhall.text import words_and
+
+        if self.citywide:
+            return gettext("the whole city")
+        return words_and(sorted(n.name for n in self.neighborhoods.all()))
+
     def clean(self):
         from django.core.exceptions import ValidationError
 

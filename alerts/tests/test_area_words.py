@@ -1,0 +1,52 @@
+"""An alert says where in plain words, in the reader's language: in the email, the console's
+preview (the same rendering) and the public page."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerts.rendering import render_notification
+from cityhall.models import Neighborhood
+
+from .factories import make_alert
+
+pytestmark = pytest.mark.django_db
+
+SQUARE = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]}
+
+
+def _hood(name):
+    return Neighborhood.objects.create(
+        name=name, slug=name.lower().replace(" ", "-"), boundary=SQUARE
+    )
+
+
+def test_named_neighborhoods_read_as_a_list():
+    alert = make_alert(citywide=False)
+    alert.neighborhoods.set([_hood("Las Palmas"), _hood("Eastgate"), _hood("Downtown")])
+
+    english = render_notification("alert", {"alert": alert}, language="en")
+    spanish = render_notification("alert", {"alert": alert}, language="es")
+
+    assert "Area: Downtown, Eastgate and Las Palmas" in english.text
+    assert "Downtown, Eastgate and Las Palmas" in english.html
+    assert "Zona: Downtown, Eastgate y Las Palmas" in spanish.text
+    assert "QuerySet" not in english.text + english.html + spanish.text + spanish.html
+
+
+def test_the_whole_city_reads_so():
+    alert = make_alert(citywide=True)
+
+    assert (
+        "Area: The whole city" in render_notification("alert", {"alert": alert}, language="en").text
+    )
+    assert (
+        "Zona: Toda la ciudad" in render_notification("alert", {"alert": alert}, language="es").text
+    )
+
+
+def test_one_neighborhood_is_just_its_name():
+    alert = make_alert(citywide=False)
+    alert.neighborhoods.set([_hood("Eastgate")])
+
+    assert alert.area_words() == "Eastgate"

@@ -25,6 +25,7 @@ from django.urls import reverse, translate_url
 from django.utils import timezone
 from django.utils.translation import override
 
+from cityhall.links import absolute_url
 from cityhall.phones import sms_budget_key, sms_country_allowed
 
 from .constants import BANNER_SEVERITIES, AlertStatus, Channel, DeliveryStatus
@@ -247,7 +248,7 @@ def _unsubscribe_url(delivery: Delivery) -> str:
         return ""
     with override(notification.language):
         path = reverse("alerts:unsubscribe", args=[token])
-    return settings.SITE_URL.rstrip("/") + path
+    return absolute_url(path)
 
 
 def _send_email(delivery: Delivery) -> str:

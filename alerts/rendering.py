@@ -12,6 +12,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from cityhall.links import site_url
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -25,7 +27,7 @@ def render_notification(template: str, context: dict, *, language: str) -> Rende
     base = f"alerts/notifications/{template}"
     context = {
         "CITY": settings.CITY,
-        "SITE_URL": settings.SITE_URL.rstrip("/"),
+        "SITE_URL": site_url(),
         **context,
         "language": language,
     }

@@ -22,6 +22,7 @@ from django.views.decorators.http import (
 )
 
 from cityhall import ratelimit
+from cityhall.links import absolute_url, site_url
 
 from . import selectors, services
 from .atom import alerts_atom_feed
@@ -32,10 +33,6 @@ from .sms import twilio_signature_valid
 from .tokens import read_confirm_email_token, read_unsubscribe_token
 
 CODE_SALT = "alerts.code-page"
-
-
-def _site_url() -> str:
-    return settings.SITE_URL.rstrip("/")
 
 
 @require_safe
@@ -91,7 +88,7 @@ def cap(request: HttpRequest, pk: int) -> HttpResponse:
     if alert is None:
         raise Http404
     return HttpResponse(
-        alert_to_cap(alert, site_url=_site_url()), content_type="application/cap+xml; charset=utf-8"
+        alert_to_cap(alert, site_url=site_url()), content_type="application/cap+xml; charset=utf-8"
     )
 
 
@@ -120,8 +117,8 @@ def feed(request: HttpRequest) -> HttpResponse:
     language = "es" if (get_language() or "en").startswith("es") else "en"
     body = alerts_atom_feed(
         alerts,
-        site_url=_site_url(),
-        feed_url=_site_url() + reverse("alerts:feed"),
+        site_url=site_url(),
+        feed_url=absolute_url(reverse("alerts:feed")),
         updated=updated,
         language=language,
     )
@@ -227,7 +224,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt  # Twilio posts here; the signature below is the authentication.
 @require_POST
 def sms_inbound(request: HttpRequest) -> HttpResponse:
-    url = _site_url() + request.path
+    url = absolute_url(request.path)
     params = {key: request.POST.get(key, "") for key in request.POST}
     signature = request.headers.get("X-Twilio-Signature", "")
     if not twilio_signature_valid(

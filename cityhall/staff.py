@@ -92,9 +92,9 @@ def invitation_send(user: User) -> str:
     from django.core.mail import send_mail
     from django.urls import reverse
 
-    link = settings.SITE_URL.rstrip("/") + reverse(
-        "admin:staff_invite", args=[invitation_token(user)]
-    )
+    from .links import absolute_url
+
+    link = absolute_url(reverse("admin:staff_invite", args=[invitation_token(user)]))
     send_mail(
         f"Your {settings.CITY['name']} console account",
         f"An account was made for you in the City Hall console.\n\n"

@@ -36,6 +36,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from cityhall import ratelimit
+from cityhall.links import absolute_url
 from cityhall.phones import normalize_sms_phone
 
 from . import services
@@ -145,10 +146,6 @@ def _endpoint(*methods: str) -> Callable:
     return decorate
 
 
-def _site_url() -> str:
-    return settings.SITE_URL.rstrip("/")
-
-
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
@@ -171,7 +168,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
             {
                 "specification": SPECIFICATION,
                 # The address the client reached us at: always one it can reach again.
-                "url": request.build_absolute_uri("/open311/v2"),
+                "url": request.build_absolute_uri("/open311/v2"),  # where the client reached us
                 "changeset": CHANGESET,
                 "type": "production",
                 "formats": ["application/json", "text/xml"],
@@ -275,7 +272,7 @@ def _requests_queryset():
 
 def _media_url(photo: RequestPhoto) -> str:
     # The public photo view (hidden photos are never served there), not the storage URL.
-    return _site_url() + reverse("code_enforcement:photo", args=[photo.request.public_id, photo.pk])
+    return absolute_url(reverse("code_enforcement:photo", args=[photo.request.public_id, photo.pk]))
 
 
 def _request_data(service_request: ServiceRequest) -> dict:

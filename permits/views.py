@@ -400,8 +400,7 @@ def open_data(request: HttpRequest, dataset: str, fmt: str) -> StreamingHttpResp
     licences in their own dataset; CSV or JSON, streamed. Conditional GET answers 304 while
     nothing changed, so pollers download a dataset only when it did."""
     _building, rows_of = DATASETS[dataset]
-    site = request.build_absolute_uri("/").rstrip("/")
-    rows = rows_of(site_url=site)
+    rows = rows_of(site_url=request.build_absolute_uri("/").rstrip("/"))
     if fmt == "json":
         response = StreamingHttpResponse(
             _json_lines(rows), content_type="application/json; charset=utf-8"

@@ -143,6 +143,8 @@ Demo logins (password for all: {password})
 def run(stack: Stack) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityhall.settings.dev")
     port = os.environ.get("PORT", "8000")
+    # The links in emails and texts must open this server: web, worker and beat inherit it.
+    os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     stack.manage("migrate", "--noinput")
     stack.manage("load_demo")
     bind = f"127.0.0.1:{port}"

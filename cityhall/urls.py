@@ -28,3 +28,8 @@ if settings.DEBUG:
     from django.conf.urls.static import static
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "cityhall.views.bad_request"
+handler403 = "cityhall.views.permission_denied"
+handler404 = "cityhall.views.page_not_found"
+handler500 = "cityhall.views.server_error"

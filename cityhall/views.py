@@ -81,3 +81,40 @@ def csp_report(request: HttpRequest) -> HttpResponse:
             str(body.get("blocked-uri", ""))[:300],
         )
     return HttpResponse(status=204)
+
+
+# --- Error pages ---------------------------------------------------------------------------------
+# In the site's shell and the visitor's language (LocaleMiddleware has chosen it from the path by
+# now), with a way back. Console addresses get the console's shell. The 500 page is rendered
+# without the request's context processors or the database: whatever broke must not break it.
+
+
+def _error_page(request, status: int, template: str):
+    from django.shortcuts import render
+
+    if request.path.startswith("/console/"):
+        from django.contrib import admin
+
+        context = {**admin.site.each_context(request), "title": None}
+        return render(request, f"console/{template}", context, status=status)
+    return render(request, template, status=status)
+
+
+def bad_request(request, exception=None):
+    return _error_page(request, 400, "400.html")
+
+
+def permission_denied(request, exception=None):
+    return _error_page(request, 403, "403.html")
+
+
+def page_not_found(request, exception=None):
+    return _error_page(request, 404, "404.html")
+
+
+def server_error(request):
+    from django.template.loader import render_to_string
+    from django.utils.translation import get_language
+
+    html = render_to_string("500.html", {"CITY": settings.CITY, "LANG": get_language() or "en"})
+    return HttpResponse(html, status=500)

@@ -49,3 +49,24 @@ def phone_confirm(*, user, code: str) -> bool:
     user.phone_code_attempts += 1
     audit_as(user, user).save(update_fields=["phone_code_attempts"])
     return False
+
+
+def confirmation_resend(request, *, email: str) -> bool:
+    """Send a new confirmation link to `email` if an account waits for one (True if sent).
+    Limited per address and per client; allauth's own limit (one per address every three
+    minutes) applies too, so a burst of clicks sends one email."""
+    from allauth.account.models import EmailAddress
+    from allauth.core import ratelimit as allauth_ratelimit
+
+    ratelimit.check(request, "resend_confirmation", destinations=(email.lower(),))
+    address = (
+        EmailAddress.objects.filter(email__iexact=email, verified=False)
+        .select_related("user")
+        .first()
+    )
+    if address is None or EmailAddress.objects.filter(user=address.user, verified=True).exists():
+        return False
+    if not allauth_ratelimit.consume(request, action="confirm_email", key=address.email.lower()):
+        return False
+    address.send_confirmation(request, signup=False)
+    return True

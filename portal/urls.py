@@ -10,5 +10,10 @@ urlpatterns = [
     path("me/profile/", views.profile, name="profile"),
     path("me/phone/", views.confirm_phone, name="confirm_phone"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path(
+        "accounts/confirmation/resend/",
+        views.resend_confirmation,
+        name="resend_confirmation",
+    ),
     path("manifest.webmanifest", views.manifest, name="manifest"),
 ]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from cityhall.phones import display_phone
 
 from . import selectors, services
-from .forms import PhoneCodeForm, ProfileForm
+from .forms import PhoneCodeForm, ProfileForm, ResendConfirmationForm
 
 
 @require_safe
@@ -106,3 +106,23 @@ def manifest(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     response["Content-Type"] = "application/manifest+json"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def resend_confirmation(request: HttpRequest) -> HttpResponse:
+    """A new confirmation link for an account that waits for one. The answer is the same whether
+    or not such an account exists, so the page tells nobody who has an account here."""
+    form = ResendConfirmationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        services.confirmation_resend(request, email=email)
+        messages.success(
+            request,
+            _(
+                "If an account with %(email)s is waiting for confirmation, we have sent a new "
+                "link. It can take a few minutes; check your spam folder too."
+            )
+            % {"email": email},
+        )
+        return redirect("portal:resend_confirmation")
+    return render(request, "portal/resend_confirmation.html", {"form": form})

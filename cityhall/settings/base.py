@@ -119,6 +119,7 @@ RATE_LIMITS = {
     "photo": {"ip": "60/h"},
     "follow": {"ip": "20/h", "destination": "5/h"},
     "open311_post": {"ip": "120/h"},
+    "resend_confirmation": {"ip": "10/h", "destination": "3/h"},
 }
 
 # The largest request body accepted at all (a photo is at most 8 MB, a document 10 MB).
@@ -245,7 +246,8 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+# Signs in whoever confirms in the browser they signed up in (allauth checks the session).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_ADAPTER = "portal.adapters.ResidentAccountAdapter"

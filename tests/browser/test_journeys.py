@@ -36,10 +36,21 @@ def test_resident_signs_up_verifies_and_sees_my_city_hall_in_spanish(page, a11y,
     a11y(page)
     assert User.objects.get(email="rosa@example.com").preferred_language == "es"
 
+    # "Check your email", with a way to ask for the link again.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revise su correo electrónico")
+    expect(page.get_by_role("link", name="Enviar el enlace de nuevo")).to_be_visible()
+
     link = re.search(r"https?://\S+/es/accounts/confirm-email/\S+", mail.outbox[-1].body).group(0)
     page.goto(link)
     a11y(page)
     page.get_by_role("button", name="Confirmar").click()
+    # Confirming in the browser that signed up signs the person in.
+    page.wait_for_url(re.compile(r"/es/me/$"))
+    a11y(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mi Ayuntamiento")
+    page.get_by_role("button", name="Cerrar sesión").click()
+    a11y(page)
+    page.get_by_role("navigation").get_by_role("link", name="Iniciar sesión").click()
     a11y(page)
 
     # Sign in with the keyboard alone.

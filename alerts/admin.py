@@ -32,7 +32,47 @@ class TopicAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name_en"]}
 
 
+AREA_CHOICES = [
+    ("city", "The whole city"),
+    ("neighborhoods", "Only the neighborhoods ticked below"),
+]
+
+
 class AlertForm(forms.ModelForm):
+    """The area is one explicit choice: the whole city, or the neighborhoods ticked (a new
+    alert starts with neither chosen)."""
+
+    citywide = forms.TypedChoiceField(
+        label="Where",
+        choices=AREA_CHOICES,
+        coerce=lambda value: value == "city",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose where the alert applies."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["citywide"] = "city" if self.instance.citywide else "neighborhoods"
+        else:
+            self.initial.pop("citywide", None)
+
+    def clean(self):
+        cleaned = super().clean()
+        citywide = cleaned.get("citywide")
+        hoods = cleaned.get("neighborhoods")
+        if citywide is False and not hoods:
+            self.add_error(
+                "neighborhoods", "Tick at least one neighborhood, or choose the whole city."
+            )
+        if citywide is True and hoods:
+            self.add_error(
+                "neighborhoods",
+                "The whole city is chosen: untick the neighborhoods, or choose "
+                '"Only the neighborhoods ticked below".',
+            )
+        return cleaned
+
     class Meta:
         model = Alert
         fields = [

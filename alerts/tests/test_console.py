@@ -103,3 +103,72 @@ def test_a_published_alert_opens_on_its_delivery_a_draft_on_its_text(officer_cli
 
     assert page.index("Deliveries by channel and state") < page.index("Headline (English)")
     assert page.index("Email subject") < page.index("Headline (English)")
+
+
+def _form_data(alert, **changes):
+    from django.forms.models import model_to_dict
+
+    from alerts.admin import AlertForm
+
+    data = model_to_dict(alert, fields=AlertForm._meta.fields)
+    for name in ("effective", "onset", "expires"):
+        moment = data.get(name)
+        data[f"{name}_0"] = moment.strftime("%Y-%m-%d") if moment else ""
+        data[f"{name}_1"] = moment.strftime("%H:%M:%S") if moment else ""
+    data["neighborhoods"] = [n.pk for n in data.get("neighborhoods") or []]
+    data.update(changes)
+    return {k: ("" if v is None else v) for k, v in data.items()}
+
+
+@pytest.mark.parametrize(
+    ("where", "ticked", "error"),
+    [
+        (None, False, "Choose where the alert applies."),
+        ("neighborhoods", False, "Tick at least one neighborhood, or choose the whole city."),
+        ("city", True, "The whole city is chosen: untick the neighborhoods"),
+    ],
+)
+def test_the_area_is_one_explicit_choice(officer_client, where, ticked, error):
+    from cityhall.models import Neighborhood
+
+    hood = Neighborhood.objects.create(
+        name="Eastgate",
+        slug="eastgate",
+        boundary={"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [0, 0]]]},
+    )
+    alert = make_alert()
+    data = _form_data(alert, citywide=where or "", neighborhoods=[hood.pk] if ticked else [])
+
+    page = officer_client.post(f"/console/alerts/alert/{alert.pk}/change/", data).content.decode()
+
+    assert error in page
+    alert.refresh_from_db()
+    assert alert.citywide is True and not alert.neighborhoods.exists()
+
+
+def test_choosing_neighborhoods_saves_them_and_the_preview_names_them(officer_client):
+    from cityhall.models import Neighborhood
+
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [0, 0]]]}
+    east = Neighborhood.objects.create(name="Eastgate", slug="eastgate", boundary=square)
+    palms = Neighborhood.objects.create(name="Las Palmas", slug="las-palmas", boundary=square)
+    alert = make_alert()
+    data = _form_data(
+        alert, citywide="neighborhoods", neighborhoods=[east.pk, palms.pk], _continue="1"
+    )
+
+    response = officer_client.post(f"/console/alerts/alert/{alert.pk}/change/", data)
+
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.citywide is False
+    page = officer_client.get(f"/console/alerts/alert/{alert.pk}/change/").content.decode()
+    assert "Area: Eastgate and Las Palmas" in page
+    assert "Zona: Eastgate y Las Palmas" in page
+
+
+def test_a_new_alert_has_no_area_chosen(officer_client):
+    page = officer_client.get("/console/alerts/alert/add/").content.decode()
+
+    assert 'value="city"' in page and 'value="neighborhoods"' in page
+    assert "checked" not in page.split('name="citywide"')[1].split(">")[0]

@@ -79,11 +79,14 @@ def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics
     page.get_by_label("Severity").select_option("Severe")
     page.locator("#id_expires_0").fill("2099-12-31")
     page.locator("#id_expires_1").fill("12:00:00")
+    page.locator("label[for=id_citywide_0]").click()  # Where: the whole city
     page.get_by_role("button", name="Save and continue editing").click()
     a11y(page)
     preview = page.locator(".alert-preview")
     expect(preview).to_contain_text("Calor extremo este fin de semana")
     expect(preview).to_contain_text("segment")
+    expect(preview).to_contain_text("Area: The whole city")
+    expect(preview).to_contain_text("Zona: Toda la ciudad")
 
     page.get_by_role("button", name="Publish now…").click()
     # Publishing cannot be undone: first a page that says how many messages go out.

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
     condition,
@@ -191,16 +192,39 @@ def section_review(request, public_id):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def withdraw(request, public_id):
-    application = get_object_or_404(Application, public_id=public_id, applicant=request.user)
-    try:
-        services.application_withdraw(application=application, actor=request.user)
-    except TransitionNotAllowed:
-        messages.error(request, _("This application can no longer be withdrawn."))
-    else:
-        messages.success(request, _("The application was withdrawn."))
-    return redirect("portal:me")
+    """Delete a draft, or withdraw a submitted application: a page that says what happens
+    first, then the same page's button (nothing happens on the first click)."""
+    application = get_object_or_404(
+        Application.objects.select_related("permit_type"),
+        public_id=public_id,
+        applicant=request.user,
+    )
+    draft = application.status == Status.DRAFT
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        try:
+            services.application_withdraw(application=application, actor=request.user)
+        except TransitionNotAllowed:
+            messages.error(request, _("This application can no longer be withdrawn."))
+        else:
+            if draft:
+                messages.success(request, _("The draft was deleted."))
+            else:
+                messages.success(
+                    request,
+                    _("Application %(number)s was withdrawn. We have told the permit office.")
+                    % {"number": application.number},
+                )
+        return redirect("portal:me")
+    back = (
+        reverse("permits:task_list", args=[application.public_id])
+        if draft
+        else reverse("permits:detail", args=[application.number])
+    )
+    return render(
+        request, "permits/withdraw.html", {"application": application, "draft": draft, "back": back}
+    )
 
 
 def _own(request: HttpRequest, number: str) -> Application:

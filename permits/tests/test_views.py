@@ -258,12 +258,45 @@ def test_a_complete_application_is_submitted_from_the_review_page(alice, fence):
     assert client.get(f"/permits/apply/{application.public_id}/").status_code == 404
 
 
-def test_deleting_a_draft_from_the_task_list(alice, draft):
-    """The task list's "Delete this draft" button posts to withdraw."""
-    response = signed_in_client(alice).post(f"/permits/apply/{draft.public_id}/withdraw/")
-    assert response.status_code == 302
-    assert response["Location"] == "/me/"
+def test_deleting_a_draft_asks_first_and_then_says_it_was_deleted(alice, draft):
+    """The task list's "Delete this draft" link opens a page that says what happens; only its
+    button deletes."""
+    client = signed_in_client(alice)
+    url = f"/permits/apply/{draft.public_id}/withdraw/"
+    assert url in client.get(f"/permits/apply/{draft.public_id}/").content.decode()
+
+    page = client.get(url).content.decode()
+    assert "Delete this draft?" in page and "Nothing was sent to the city yet." in page
+    assert client.post(url).status_code == 200  # no confirmation: nothing happens
+    assert Application.objects.get(pk=draft.pk).status == Status.DRAFT
+
+    response = client.post(url, {"confirmed": "yes"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/me/"
+    assert "The draft was deleted." in response.content.decode()
+    assert "withdrawn" not in response.content.decode()
     assert Application.objects.get(pk=draft.pk).status == Status.WITHDRAWN
+
+
+def test_withdrawing_a_submitted_application_asks_first_in_spanish(alice, fence):
+    application = make_application(alice, fence, status="submitted")
+    client = signed_in_client(alice)
+    url = f"/es/permits/apply/{application.public_id}/withdraw/"
+
+    page = client.get(url).content.decode()
+    assert "¿Retirar esta solicitud?" in page and application.number in page
+
+    response = client.post(url, {"confirmed": "yes"}, follow=True)
+    assert f"Se retiró la solicitud {application.number}." in response.content.decode()
+    assert Application.objects.get(pk=application.pk).status == Status.WITHDRAWN
+
+
+def test_another_resident_cannot_withdraw(alice, bob, draft):
+    response = signed_in_client(bob).post(
+        f"/permits/apply/{draft.public_id}/withdraw/", {"confirmed": "yes"}
+    )
+
+    assert response.status_code == 404
+    assert Application.objects.get(pk=draft.pk).status == Status.DRAFT
 
 
 def test_answering_twice_does_not_break_the_page(alice, fence):

@@ -109,7 +109,7 @@ def _section(request, public_id, form_class, title, fields_from_form):
 @require_http_methods(["GET", "POST"])
 def section_applicant(request, public_id):
     return _section(
-        request, public_id, ApplicantForm, "permits/section_form.html", lambda f: f.cleaned_data
+        request, public_id, ApplicantForm, _("Applicant and property"), lambda f: f.cleaned_data
     )
 
 
@@ -117,7 +117,7 @@ def section_applicant(request, public_id):
 @require_http_methods(["GET", "POST"])
 def section_project(request, public_id):
     return _section(
-        request, public_id, ProjectForm, "permits/section_form.html", lambda f: f.cleaned_data
+        request, public_id, ProjectForm, _("Project details"), lambda f: f.cleaned_data
     )
 
 
@@ -128,7 +128,7 @@ def section_questions(request, public_id):
         request,
         public_id,
         QuestionsForm,
-        "permits/section_form.html",
+        _("Questions about your project"),
         lambda f: {"answers": f.answers()},
     )
 

@@ -526,3 +526,19 @@ def test_console_changelist_query_count_does_not_grow(
         page = client.get(listing)
     assert page.status_code == 200
     assert page.context["cl"].result_count == 20  # the 30 minus the drafts
+
+
+@pytest.mark.parametrize(
+    ("section", "english", "spanish"),
+    [
+        ("applicant", "Applicant and property", "Solicitante y propiedad"),
+        ("project", "Project details", "Detalles del proyecto"),
+    ],
+)
+def test_each_section_page_is_titled_by_its_name(alice, draft, section, english, spanish):
+    client = signed_in_client(alice)
+    for prefix, title in (("", english), ("/es", spanish)):
+        page = client.get(f"{prefix}/permits/apply/{draft.public_id}/{section}/").content.decode()
+        assert f'<h1 class="margin-top-1">{title}</h1>' in page
+        assert f"<title>{title} |" in page
+        assert "section_form" not in page

@@ -19,6 +19,7 @@ class EventKind(models.TextChoices):
     DOCUMENT = "document", _("Document")
     ASSIGNED = "assigned", _("Assigned")
     INFO_ADDED = "info_added", _("Information added by the reporter")
+    FOLLOWER_INFO = "follower_info", _("Information from someone who follows the report")
     CASE_OPENED = "case_opened", _("Code enforcement case opened")
     PHOTO_HIDDEN = "photo_hidden", _("Photo hidden")
     PHOTO_SHOWN = "photo_shown", _("Photo shown")

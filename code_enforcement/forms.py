@@ -241,7 +241,7 @@ class PublishEventForm(ActionForm):
         event = self.obj.events.filter(
             pk=self.cleaned_data["event"],
             public=False,
-            kind__in=[EventKind.INFO_ADDED, EventKind.REOPENED],
+            kind__in=[EventKind.INFO_ADDED, EventKind.REOPENED, EventKind.FOLLOWER_INFO],
         ).first()
         if event is None:
             raise forms.ValidationError("That entry is not the reporter's unpublished text.")

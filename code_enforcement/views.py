@@ -256,6 +256,13 @@ def report_review(request: HttpRequest) -> HttpResponse:
         ratelimit.check(
             request, "follow", destinations=(contact.get("email", ""), contact.get("phone", ""))
         )
+        # What they wrote and photographed is not thrown away: it joins the report they follow.
+        services.request_follow_with_report(
+            request=original,
+            description=draft.get("description", ""),
+            draft_token=draft.get("token", ""),
+            actor=request.user,
+        )
         if request.user.is_authenticated:
             Follower.objects.get_or_create(
                 request=original, user=request.user, defaults={"language": get_language()[:2]}
@@ -278,12 +285,18 @@ def report_review(request: HttpRequest) -> HttpResponse:
             messages.info(
                 request,
                 _(
-                    "Keep this page's address to check on the report; we have no email or phone to tell you."
+                    "What you wrote and your photos were added to this report for city staff. "
+                    "Keep this page's address to check on it; we have no email or phone to tell "
+                    "you."
                 ),
             )
             return redirect(original.get_absolute_url())
         messages.success(
-            request, _("You are following this report. We will tell you when it changes.")
+            request,
+            _(
+                "You are following this report. What you wrote and your photos were added to it "
+                "for city staff. We will tell you when it changes."
+            ),
         )
         return redirect(original.get_absolute_url())
     if request.method == "POST" and "submit" in request.POST:

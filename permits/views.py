@@ -116,9 +116,7 @@ def section_applicant(request, public_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def section_project(request, public_id):
-    return _section(
-        request, public_id, ProjectForm, _("Project details"), lambda f: f.cleaned_data
-    )
+    return _section(request, public_id, ProjectForm, _("Project details"), lambda f: f.cleaned_data)
 
 
 @login_required

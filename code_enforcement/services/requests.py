@@ -483,3 +483,26 @@ def follower_confirm(*, follower_id: int, code: str) -> bool:
     follower.phone_code_attempts += 1
     follower.save(update_fields=["phone_code_attempts"])
     return False
+
+
+@transaction.atomic
+def request_follow_with_report(
+    *, request: ServiceRequest, description: str, draft_token: str = "", actor=None
+) -> int:
+    """A visitor about to file a report follows this one instead: what they wrote is kept on
+    it as information from a follower (private until staff publish it) and their photos join
+    it hidden (until staff show them). Nothing they typed is lost. Returns the photos moved."""
+    text = (description or "").strip()
+    if text:
+        REQUESTS.record(
+            request,
+            kind=EventKind.FOLLOWER_INFO,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            text=text[:4000],
+            public=False,
+        )
+    if not draft_token:
+        return 0
+    return RequestPhoto.objects.filter(draft_token=draft_token, request__isnull=True).update(
+        request=request, draft_token="", hidden=True
+    )

@@ -554,3 +554,35 @@ def test_following_instead_adds_a_follower_and_creates_no_request(neighbours, al
 
     assert ServiceRequest.objects.count() == before
     assert not RequestPhoto.objects.exists()
+
+
+def test_following_instead_keeps_what_the_visitor_wrote_and_photographed(neighbours):
+    from cityhall.constants import EventKind
+
+    near = neighbours["near"]
+    client = Client()
+    choose(client, neighbours["category"])
+    place(client, address="Corner of Main and 3rd")
+    describe(client, "A second hole opened next to the first one.")
+    add_photo(client, jpeg_upload())
+    no_more_photos(client)
+    contact(client, email="pat.private@example.com")
+    review = html(client.get("/report/review/"))
+    assert "nothing you typed is lost" in review
+
+    response = client.post("/report/review/", {"follow": near.public_id}, follow=True)
+
+    assert "What you wrote and your photos were added to it for city staff." in html(response)
+    event = near.events.get(kind=EventKind.FOLLOWER_INFO)
+    assert event.text == "A second hole opened next to the first one." and not event.public
+    photo = RequestPhoto.objects.get(request=near)
+    assert photo.hidden  # until staff choose to show it
+    # The public tracking page shows neither until staff publish them.
+    public = html(Client().get(f"/requests/{near.public_id}/"))
+    assert "A second hole opened" not in public
+    # Staff see both, and can publish the text.
+    supervisor = verified_client(staff(Role.CODE_SUPERVISOR, "sup.follow@riverbend.example"))
+    console = html(supervisor.get(f"/console/code_enforcement/servicerequest/{near.pk}/change/"))
+    assert "Information from someone who follows the report" in console
+    assert "A second hole opened next to the first one." in console
+    assert "Publish to the tracking page" in console

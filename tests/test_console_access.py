@@ -25,6 +25,7 @@ CANDIDATE_ARGUMENTS = [
     (("1", "1"), {}),  # simple-history's version view takes positional arguments
     ((), {"pk": "1", "action": "publish"}),  # workflow buttons
     ((), {"notice_id": "1"}),
+    ((), {"inspection_id": "1"}),  # an inspection's photo
 ]
 
 

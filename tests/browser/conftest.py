@@ -10,7 +10,11 @@ import shutil
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
+
+# The suite shares two cores with PostgreSQL, Redis and the live server: an answer that takes a
+# few seconds under load is slow, not wrong. Assertions wait as long as actions do.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--headless=new",

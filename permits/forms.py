@@ -51,6 +51,14 @@ class ApplicantForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["neighborhood"].queryset = Neighborhood.objects.all()
         self.fields["neighborhood"].empty_label = _("I don't know")
+        # What the task list needs is asked for here too: checked on "Save and continue", with
+        # the same words, so the section is never "saved" while still incomplete.
+        for name, message in (
+            ("applicant_name", _("Enter the applicant's name.")),
+            ("address", _("Enter the property or business address.")),
+        ):
+            self.fields[name].required = True
+            self.fields[name].error_messages["required"] = message
 
     def clean_applicant_phone(self):
         return normalize_phone(self.cleaned_data.get("applicant_phone", ""))
@@ -101,6 +109,10 @@ class ProjectForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         permit_type = self.instance.permit_type
+        self.fields["description"].required = True
+        self.fields["description"].error_messages["required"] = _(
+            "Describe the project or business."
+        )
         if not permit_type.needs_valuation:
             del self.fields["valuation"]
         else:

@@ -542,3 +542,20 @@ def test_each_section_page_is_titled_by_its_name(alice, draft, section, english,
         assert f'<h1 class="margin-top-1">{title}</h1>' in page
         assert f"<title>{title} |" in page
         assert "section_form" not in page
+
+
+def test_an_empty_applicant_section_is_not_saved_and_says_what_is_needed(alice, draft):
+    client = signed_in_client(alice)
+    url = f"/es/permits/apply/{draft.public_id}/applicant/"
+
+    page = client.get(url).content.decode()
+    # Only the optional ones are marked: phone, business name, ZIP code and neighborhood.
+    assert page.count("(opcional)") == 4
+    response = client.post(url, {"applicant_name": "", "address": "", "zip_code": "95000"})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Escriba el nombre del solicitante." in page
+    assert "Escriba la dirección de la propiedad o del negocio." in page
+    assert "Guardado." not in page
+    assert 'value="95000"' in page  # what was typed stays

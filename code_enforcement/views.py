@@ -10,9 +10,8 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cityhall import ratelimit
@@ -35,12 +34,12 @@ from .workflow import TransitionNotAllowed
 
 SESSION = "report"
 STEPS = [
-    (1, _lazy("Problem")),
-    (2, _lazy("Location")),
-    (3, _lazy("Details")),
-    (4, _lazy("Photos")),
-    (5, _lazy("Contact")),
-    (6, _lazy("Check and send")),
+    (1, gettext_lazy("Problem")),
+    (2, gettext_lazy("Location")),
+    (3, gettext_lazy("Details")),
+    (4, gettext_lazy("Photos")),
+    (5, gettext_lazy("Contact")),
+    (6, gettext_lazy("Check and send")),
 ]
 
 

@@ -205,7 +205,7 @@ class DeclareForm(forms.Form):
 class InfoAnswerForm(forms.Form):
     answer = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}))
     file = forms.FileField(
-        label=_("Add a file (optional)"),
+        label=_("Add a file"),  # the form marks it "(optional)"
         required=False,
         help_text=_("PDF, JPEG or PNG, up to 10 MB."),
     )

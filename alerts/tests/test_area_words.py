@@ -50,3 +50,19 @@ def test_one_neighborhood_is_just_its_name():
     alert.neighborhoods.set([_hood("Eastgate")])
 
     assert alert.area_words() == "Eastgate"
+
+
+@pytest.mark.parametrize(
+    ("severity", "english", "spanish"),
+    [
+        ("Severe", "Urgent alert: ", "Alerta urgente: "),
+        ("Extreme", "Urgent alert: ", "Alerta urgente: "),
+        ("Moderate", "City alert: ", "Aviso de la ciudad: "),
+        ("Minor", "City alert: ", "Aviso de la ciudad: "),
+    ],
+)
+def test_the_subject_says_how_urgent_in_plain_words(severity, english, spanish):
+    alert = make_alert(severity=severity)
+
+    assert render_notification("alert", {"alert": alert}, language="en").subject.startswith(english)
+    assert render_notification("alert", {"alert": alert}, language="es").subject.startswith(spanish)

@@ -47,7 +47,7 @@ WORDS = {
     },
     "es": {
         "prefix": "/es",
-        "apply": "Solicitar: Cerca",
+        "apply": "Presentar una solicitud: Cerca",
         "start": "Comenzar la solicitud",
         "applicant": "Solicitante y propiedad",
         "name": "Nombre completo del solicitante",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("csp-report/", views.csp_report, name="csp_report"),
+    path("neighborhoods.geojson", views.neighborhoods_geojson, name="neighborhoods_geojson"),
     path("console/", admin.site.urls),
     # Open311 is an API: one address, no language prefix.
     path("", include("code_enforcement.open311_urls")),

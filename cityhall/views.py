@@ -8,7 +8,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_page, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -81,6 +81,25 @@ def csp_report(request: HttpRequest) -> HttpResponse:
             str(body.get("blocked-uri", ""))[:300],
         )
     return HttpResponse(status=204)
+
+
+@cache_page(300)
+def neighborhoods_geojson(request: HttpRequest) -> JsonResponse:
+    """The city's neighborhoods as GeoJSON, for every map to draw under its markers: the map
+    shows the city even when no tile server answers."""
+    from .models import Neighborhood
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": name, "slug": slug},
+            "geometry": boundary,
+        }
+        for name, slug, boundary in Neighborhood.objects.order_by("name").values_list(
+            "name", "slug", "boundary"
+        )
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
 
 
 # --- Error pages ---------------------------------------------------------------------------------

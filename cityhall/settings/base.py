@@ -328,12 +328,23 @@ else:
         }
     }
 
+# --- Maps ----------------------------------------------------------------------------------------
+# The background tiles (empty: none). Whatever the tiles do, maps draw the city's own
+# neighborhoods from our server, so a map is never a blank box.
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+_TILE_ORIGIN = (
+    f"{urlparse(MAP_TILE_URL).scheme}://{urlparse(MAP_TILE_URL).netloc}"
+    if MAP_TILE_URL.startswith(("https://", "http://"))
+    else None
+)
+
 # --- Security headers ----------------------------------------------------------------------------
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, "data:", "https://tile.openstreetmap.org"],
+    "img-src": [CSP.SELF, "data:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "manifest-src": [CSP.SELF],

@@ -23,10 +23,7 @@
     tools.hidden = false;
     var element = document.getElementById("report-map");
     var start = lat.value ? [parseFloat(lat.value), parseFloat(lon.value)] : [36.405, -121.300];
-    var map = L.map(element, { keyboard: true }).setView(start, 14);
-    L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-      maxZoom: 19, attribution: "&copy; OpenStreetMap contributors"
-    }).addTo(map);
+    var map = window.cityMap(element, { keyboard: true, keepView: !!lat.value }).setView(start, 14);
     var marker = null;
     function choose(latlng, label) {
       lat.value = latlng.lat.toFixed(6);

@@ -5,10 +5,7 @@
     var element = document.getElementById("requests-map");
     if (!element || !window.L) return;
     element.hidden = false;
-    var map = L.map(element).setView([36.405, -121.300], 13);
-    L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-      maxZoom: 19, attribution: "&copy; OpenStreetMap contributors"
-    }).addTo(map);
+    var map = window.cityMap(element).setView([36.405, -121.300], 13);
     fetch(element.dataset.url, { headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (data) {

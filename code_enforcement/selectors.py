@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from .constants import RequestStatus
-from .models import Address, ServiceCategory, ServiceRequest
+from .models import ServiceCategory, ServiceRequest
 
 
-def address_matches(query: str) -> QuerySet[Address]:
-    query = (query or "").strip()
-    if not query:
-        return Address.objects.none()
-    return Address.objects.filter(line__icontains=query).order_by("line")
+def address_matches(query: str, *, limit: int = 8):
+    """The city's addresses for what was typed: the exact one first, else the nearest
+    (code_enforcement.addresses)."""
+    from .addresses import search
+
+    return search(query, limit=limit)
 
 
 def requests_public_open(*, category: ServiceCategory | None = None) -> QuerySet[ServiceRequest]:

@@ -7,6 +7,7 @@ app_name = "code_enforcement"
 urlpatterns = [
     path("report/", views.report, name="report"),
     path("report/location/", views.report_location, name="report_location"),
+    path("report/nearest.json", views.nearest_address, name="nearest_address"),
     path("report/addresses/", views.address_suggestions, name="address_suggestions"),
     path("report/details/", views.report_details, name="report_details"),
     path("report/photos/", views.report_photos, name="report_photos"),

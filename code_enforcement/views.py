@@ -106,8 +106,14 @@ def report_location(request: HttpRequest) -> HttpResponse:
     draft, back = _needs(request, "category")
     if back:
         return back
+    data = request.POST or None
+    if data is not None and data.get("address_choice"):
+        # One of the suggested addresses, chosen without JavaScript: it is the address.
+        data = data.copy()
+        data["address"] = data["address_choice"]
+        data["latitude"] = data["longitude"] = ""
     form = LocationForm(
-        request.POST or None,
+        data,
         initial={k: draft.get(k, "") for k in ("address", "latitude", "longitude")},
     )
     matches = []
@@ -116,11 +122,12 @@ def report_location(request: HttpRequest) -> HttpResponse:
         lat, lon, address = data.get("latitude"), data.get("longitude"), data["address"].strip()
         if not (lat and lon):
             # The path without a map: the address must be one the city knows.
-            matches = list(selectors.address_matches(address))
-            exact = [a for a in matches if a.line.lower() == address.lower()]
-            if exact or len(matches) == 1:
-                chosen = (exact or matches)[0]
-                lat, lon, address = chosen.latitude, chosen.longitude, chosen.line
+            found = selectors.address_matches(address, limit=10)
+            matches = found.matches
+            if found.exact is not None:
+                chosen = found.exact
+                lat, lon = chosen.latitude, chosen.longitude
+                address = f"{chosen.line}, {found.unit}" if found.unit else chosen.line
             elif not matches:
                 form.add_error(
                     "address",
@@ -128,8 +135,16 @@ def report_location(request: HttpRequest) -> HttpResponse:
                         "We could not find that address in the city. Check the spelling, or choose the place on the map."
                     ),
                 )
-            else:
+            elif not found.numbered:
                 form.add_error("address", _("Several addresses match. Choose one below."))
+            else:
+                form.add_error(
+                    "address",
+                    _(
+                        "We could not find that exact address. The nearest ones we know are "
+                        "below: choose one, or choose the place on the map."
+                    ),
+                )
         if lat and lon and not form.errors:
             try:
                 services.validate_location(lat, lon)
@@ -146,10 +161,24 @@ def report_location(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+def nearest_address(request: HttpRequest) -> JsonResponse:
+    """A map point as words: "Near 1034 Oak Street" (the nearest address the city has)."""
+    from .addresses import nearest
+
+    try:
+        lat, lon = float(request.GET["lat"]), float(request.GET["lon"])
+    except (KeyError, ValueError):
+        return JsonResponse({"label": ""}, status=400)
+    found = nearest(lat, lon)
+    label = _("Near %(address)s") % {"address": found.line} if found else ""
+    return JsonResponse({"label": label})
+
+
+@require_safe
 def address_suggestions(request: HttpRequest) -> HttpResponse:
     """htmx: addresses starting like what was typed (the form works without it)."""
     query = request.GET.get("address", "").strip()
-    matches = list(selectors.address_matches(query)[:8]) if len(query) >= 3 else []
+    matches = selectors.address_matches(query).matches if len(query) >= 3 else []
     return render(request, "code_enforcement/_address_suggestions.html", {"matches": matches})
 
 

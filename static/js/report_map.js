@@ -32,15 +32,30 @@
       choice.textContent = label || (lat.value + ", " + lon.value);
     }
     if (lat.value) choose({ lat: start[0], lng: start[1] });
-    map.on("click", function (e) { choose(e.latlng); });
-    element.addEventListener("keydown", function (e) { if (e.key === "Enter") { choose(map.getCenter()); } });
+    // A point on the map becomes words: "Near 1034 Oak Street" replaces whatever was typed.
+    function pick(latlng) {
+      choose(latlng);
+      address.value = "";
+      fetch(element.dataset.nearest + "?lat=" + lat.value + "&lon=" + lon.value,
+            { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          if (data.label) {
+            address.value = data.label;
+            choice.textContent = data.label;
+          }
+        })
+        .catch(function () { /* the point alone is enough */ });
+    }
+    map.on("click", function (e) { pick(e.latlng); });
+    element.addEventListener("keydown", function (e) { if (e.key === "Enter") { pick(map.getCenter()); } });
     var mine = document.querySelector("[data-use-my-location]");
     if (mine && navigator.geolocation) {
       mine.addEventListener("click", function () {
         navigator.geolocation.getCurrentPosition(function (position) {
           var here = { lat: position.coords.latitude, lng: position.coords.longitude };
           map.setView(here, 17);
-          choose(here);
+          pick(here);
         });
       });
     } else if (mine) { mine.hidden = true; }

@@ -412,6 +412,18 @@ def demo_load() -> dict[str, int]:
                         neighborhood=hood,
                     )
                 )
+        # City Hall's own address and the example the forms give are real addresses too.
+        downtown = next((hood for hood in hoods if hood.name == "Downtown"), hoods[0])
+        for line in ("100 Main Street", "120 Oak Street"):
+            if line not in seen:
+                rows.append(
+                    Address(
+                        line=line,
+                        latitude=(downtown.min_lat + downtown.max_lat) / 2,
+                        longitude=(downtown.min_lon + downtown.max_lon) / 2,
+                        neighborhood=downtown,
+                    )
+                )
         Address.objects.bulk_create(rows)
         created["addresses"] = len(rows)
 

@@ -48,6 +48,11 @@ class LocationForm(forms.Form):
     latitude = forms.CharField(required=False, widget=forms.HiddenInput)
     longitude = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not optional: the address or a point on the map is needed (the view checks which).
+        self.fields["address"].one_of = True
+
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("address", "").strip() and not (

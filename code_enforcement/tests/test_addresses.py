@@ -101,3 +101,14 @@ def test_reporting_by_address_keeps_the_unit_and_offers_the_nearest(street):
     response = client.post("/report/location/", {"address": "120 oak st, apt 4"})
     assert response.status_code == 302
     assert client.session["report"]["address"] == "120 Oak Street, apt 4"
+
+
+def test_the_place_is_needed_and_the_field_does_not_say_optional(street):
+    client = Client()
+    client.post("/es/report/", {"category": make_category().pk})
+
+    page = client.get("/es/report/location/").content.decode()
+    label = page.split('for="id_address"')[1].split("</label>")[0]
+    assert "opcional" not in label
+    page = client.post("/es/report/location/", {"address": ""}).content.decode()
+    assert "Escriba una dirección o elija el lugar en el mapa." in page

@@ -28,7 +28,7 @@
     function choose(latlng, label) {
       lat.value = latlng.lat.toFixed(6);
       lon.value = latlng.lng.toFixed(6);
-      if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng, { alt: label || "" }).addTo(map); }
+      if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng, { alt: element.dataset.markerLabel || "", keyboard: false }).addTo(map); }
       choice.textContent = label || (lat.value + ", " + lon.value);
     }
     if (lat.value) choose({ lat: start[0], lng: start[1] });

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -23,6 +23,7 @@ from django.views.decorators.http import (
 
 from cityhall import ratelimit
 from cityhall.links import absolute_url, site_url
+from cityhall.text import words_and
 
 from . import selectors, services
 from .atom import alerts_atom_feed
@@ -218,7 +219,44 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         services.unsubscribe(payload=payload)
         return render(request, "alerts/unsubscribed.html", {"channel": payload["c"]})
-    return render(request, "alerts/unsubscribe.html", {"channel": payload["c"]})
+    return render(request, "alerts/unsubscribe.html", _what_stops(payload))
+
+
+def _masked(destination: str) -> str:
+    """Enough to recognise one's own address, not enough to learn someone else's:
+    "c••••@example.com", "•••• 4412"."""
+    if "@" in destination:
+        name, domain = destination.split("@", 1)
+        return f"{name[:1]}••••@{domain}"
+    digits = [c for c in destination if c.isdigit()]
+    return f"•••• {''.join(digits[-4:])}" if digits else ""
+
+
+def _what_stops(payload: dict) -> dict:
+    """What the unsubscribe button will stop, in words: which messages, sent where."""
+    from cityhall.models import User
+
+    from .models import Subscription
+
+    channel = payload["c"]
+    language = translation.get_language()
+    subscription = (
+        Subscription.objects.prefetch_related("topics").filter(pk=payload.get("s", -1)).first()
+    )
+    user = User.objects.filter(pk=payload.get("u", -1)).first()
+    topics = [topic.name(language) for topic in subscription.topics.all()] if subscription else []
+    if channel == "sms":
+        phone = (subscription.phone if subscription else "") or getattr(user, "phone", "")
+        destination = _masked(phone)
+    else:
+        email = (subscription.email if subscription else "") or getattr(user, "email", "")
+        destination = _masked(email)
+    return {
+        "channel": channel,
+        "topics": words_and(topics),
+        "destination": destination,
+        "account": user is not None,
+    }
 
 
 @csrf_exempt  # Twilio posts here; the signature below is the authentication.

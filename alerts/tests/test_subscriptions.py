@@ -314,6 +314,11 @@ def test_unsubscribe_link_needs_a_post_and_no_sign_in(weather):
     page = client.get(url)
     assert page.status_code == 200
     assert re.search(r"<button[^>]*>\s*Unsubscribe\s*</button>", page.content.decode())
+    # Before the button: which messages, sent where (masked), and that nothing changed yet.
+    assert "Stop these emails?" in page.content.decode()
+    assert "City alerts about Weather, sent to c••••@example.com." in page.content.decode()
+    assert "Nothing changes until you press the button." in page.content.decode()
+    assert "You will not get" not in page.content.decode()
     subscription.refresh_from_db()
     assert subscription.by_email
 
@@ -535,3 +540,13 @@ def test_the_confirmation_email_also_carries_one_click_unsubscribe(client):
     message = mail.outbox[-1]
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/alerts/unsubscribe/" in message.extra_headers["List-Unsubscribe"]
+
+
+def test_the_unsubscribe_page_says_which_texts_in_spanish(weather):
+    subscription = make_subscription([weather], phone="+14082104412", email="")
+    token = unsubscribe_token(channel=Channel.SMS, subscription_id=subscription.pk)
+
+    page = Client().get(f"/es/alerts/unsubscribe/{token}/").content.decode()
+
+    assert "¿Dejar de recibir estos mensajes de texto?" in page
+    assert "•••• 4412" in page and "4082104412" not in page

@@ -29,3 +29,17 @@ def alert_url(alert) -> str:
 @register.filter
 def topic_name(topic) -> str:
     return topic.name(get_language())
+
+
+@register.filter
+def how_serious(alert) -> str:
+    """CAP's severity in words a resident acts on (the CAP terms stay in the CAP message)."""
+    from django.utils.translation import gettext
+
+    if alert.severity == "Extreme":
+        return gettext("Danger to life: follow the instructions now")
+    if alert.severity == "Severe":
+        return gettext("Serious: follow the instructions")
+    if alert.severity == "Moderate":
+        return gettext("May affect you: take note")
+    return gettext("For your information")

@@ -66,3 +66,19 @@ def test_the_subject_says_how_urgent_in_plain_words(severity, english, spanish):
 
     assert render_notification("alert", {"alert": alert}, language="en").subject.startswith(english)
     assert render_notification("alert", {"alert": alert}, language="es").subject.startswith(spanish)
+
+
+def test_the_public_page_says_how_serious_in_plain_words_not_cap_terms(client):
+    from alerts import services
+    from cityhall.roles import Role
+    from tests.personas import make_staff
+
+    alert = make_alert(severity="Moderate", urgency="Expected")
+    services.alert_publish(alert=alert, actor=make_staff(Role.COMMUNICATIONS_OFFICER))
+
+    english = client.get(f"/alerts/{alert.pk}/").content.decode()
+    spanish = client.get(f"/es/alerts/{alert.pk}/").content.decode()
+
+    assert "May affect you: take note" in english
+    assert "Puede afectarle: téngalo en cuenta" in spanish
+    assert "act within the next hour" not in english and "Urgency" not in english

@@ -423,7 +423,11 @@ def _types() -> dict[str, PermitType]:
             for n, (key, en, es, kind_q, required) in enumerate(questions):
                 choices = (
                     [
-                        {"value": "owner", "en": "I will", "es": "Yo mismo"},
+                        {
+                            "value": "owner",
+                            "en": "I will (the owner)",
+                            "es": "Lo haré yo (el propietario)",
+                        },
                         {
                             "value": "contractor",
                             "en": "A licensed contractor",

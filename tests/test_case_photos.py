@@ -37,18 +37,23 @@ def _form(client, case, move):
     return {"once": action["once"], "seen": action["seen"]}
 
 
+def _finding(client, case, photo) -> dict:
+    """The "Record violation" form as an inspector fills it, with `photo` attached."""
+    return {
+        **_form(client, case, "violation"),
+        "violation_type": make_violation_type().pk,
+        "severity": "medium",
+        "description": "Weeds over the fence.",
+        "photo": photo,
+    }
+
+
 def test_the_photo_taken_with_a_violation_is_kept_with_the_inspection_and_shown(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     inspector = make_staff(Role.CODE_INSPECTOR)
     case = _scheduled_case(inspector)
     client = verified_client(inspector)
-    form = {
-        **_form(client, case, "violation"),
-        "violation_type": make_violation_type().pk,
-        "severity": "medium",
-        "description": "Weeds over the fence.",
-        "photo": jpeg_upload("weeds.jpg"),
-    }
+    form = _finding(client, case, jpeg_upload("weeds.jpg"))
 
     client.post(f"/console/code_enforcement/codecase/{case.pk}/act/violation/", form)
 
@@ -69,13 +74,7 @@ def test_a_file_that_is_not_a_photo_is_refused_and_nothing_is_recorded(settings,
     inspector = make_staff(Role.CODE_INSPECTOR)
     case = _scheduled_case(inspector)
     client = verified_client(inspector)
-    form = {
-        **_form(client, case, "violation"),
-        "violation_type": make_violation_type().pk,
-        "severity": "medium",
-        "description": "Weeds over the fence.",
-        "photo": ContentFile(b"<html>not a photo</html>", name="weeds.jpg"),
-    }
+    form = _finding(client, case, ContentFile(b"<html>not a photo</html>", name="weeds.jpg"))
 
     page = client.post(
         f"/console/code_enforcement/codecase/{case.pk}/act/violation/", form, follow=True

@@ -357,6 +357,10 @@ def _building_details(permit_type: PermitType, number: str) -> dict:
     }
 
 
+# The singular of each plural unit above, in English and Spanish ("$1.50 per linear foot").
+UNIT_ONE = {"linear feet": ("linear foot", "pie lineal")}
+
+
 def _types() -> dict[str, PermitType]:
     inspections = {}
     for position, (code, en, es) in enumerate(INSPECTIONS):
@@ -402,6 +406,8 @@ def _types() -> dict[str, PermitType]:
                 "minimum_fee": Decimal(minimum),
                 "unit_en": u_en,
                 "unit_es": u_es,
+                "unit_one_en": UNIT_ONE.get(u_en, ("", ""))[0],
+                "unit_one_es": UNIT_ONE.get(u_en, ("", ""))[1],
                 "review_sla_days": sla,
                 "validity_days": validity,
                 "renewable": renewable,

@@ -11,7 +11,7 @@ from cityhall.models import Neighborhood
 from cityhall.phones import normalize_phone
 
 from .constants import INSPECTION_RESULTS, InspectionStatus, PaymentMethod, QuestionKind, Status
-from .models import Application, DocumentRequirement, InspectionType
+from .models import Application, InspectionType
 from .services import validate_upload
 
 
@@ -170,24 +170,17 @@ class QuestionsForm(forms.Form):
 
 
 class DocumentForm(forms.Form):
-    requirement = forms.ModelChoiceField(
-        label=_("Which document is this?"),
-        queryset=DocumentRequirement.objects.none(),
-        required=False,
-        empty_label=_("Something else"),
-    )
+    """One upload slot of the documents page: the slot, not the resident, says which document
+    the file is (a required document, or "other documents")."""
+
     file = forms.FileField(
-        label=_("File"),
+        label=_("Choose a file"),
         help_text=_("PDF, JPEG or PNG, up to 10 MB."),
+        error_messages={"required": _("Choose a file to upload.")},
         widget=forms.ClearableFileInput(
             attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
         ),
     )
-
-    def __init__(self, *args, application: Application, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["requirement"].queryset = application.permit_type.document_requirements.all()
-        self.fields["requirement"].label_from_instance = lambda requirement: requirement.t("name")
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]

@@ -64,6 +64,12 @@ class PermitType(Bilingual, models.Model):
         _("unit (English)"), max_length=40, blank=True, help_text=_("e.g. square feet")
     )
     unit_es = models.CharField(_("unit (Spanish)"), max_length=40, blank=True)
+    # Fees read "$1.50 per linear foot" and quantities "1 linear foot", "40 linear feet": the
+    # singular cannot be derived from the plural in either language, so it is configured too.
+    unit_one_en = models.CharField(
+        _("one unit (English)"), max_length=40, blank=True, help_text=_("e.g. square foot")
+    )
+    unit_one_es = models.CharField(_("one unit (Spanish)"), max_length=40, blank=True)
     review_sla_days = models.PositiveSmallIntegerField(_("review time (business days)"), default=10)
     validity_days = models.PositiveIntegerField(_("valid for (days)"), default=365)
     renewable = models.BooleanField(_("renewable"), default=False)
@@ -129,6 +135,21 @@ class PermitType(Bilingual, models.Model):
         else:
             fee = self.fee_amount
         return max(Decimal(fee), self.minimum_fee).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    def unit_one(self) -> str:
+        """The unit in the singular, in the active language ("linear foot"); the plural when no
+        singular is configured."""
+        return self.t("unit_one") or self.t("unit")
+
+    def quantity(self, units: Decimal | None) -> str:
+        """ "40 linear feet", "1 linear foot", "2.5 square feet": a quantity as asked for."""
+        if units is None:
+            return ""
+        # US number conventions in both languages, as for money ("$1,250.50").
+        whole = units == units.to_integral()
+        number = f"{int(units):,}" if whole else f"{units.normalize():f}"
+        unit = self.unit_one() if units == 1 else self.t("unit")
+        return f"{number} {unit}".strip()
 
     @property
     def needs_units(self) -> bool:

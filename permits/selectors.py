@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,6 +62,115 @@ def answers_for_display(application: Application) -> list[tuple[str, str]]:
                     value = choice["es"] if _("Yes") == "Sí" else choice["en"]
         shown.append((question.t("label"), value))
     return shown
+
+
+def review_sections(application: Application) -> list[dict]:
+    """ "Check your answers": each part of the application as the resident gave it, in the words
+    it was asked in (quantities with their unit, files by name and the document each is), with
+    the page that changes it. The "Change" pages bring the resident back here after saving."""
+    permit_type = application.permit_type
+    public_id = application.public_id
+
+    def change(name: str) -> str:
+        return reverse(f"permits:section_{name}", args=[public_id]) + "?from=review"
+
+    applicant = [
+        (_("Full name of the applicant"), application.applicant_name),
+        (_("Phone number"), application.applicant_phone),
+    ]
+    if application.business_name:
+        applicant.append((_("Business name"), application.business_name))
+    address = " ".join(part for part in (application.address, application.zip_code) if part)
+    applicant.append((_("Address of the property or business"), address))
+    if application.neighborhood_id:
+        applicant.append((_("Neighborhood"), application.neighborhood.name))
+
+    project = [(_("Describe the project or business"), application.description)]
+    if permit_type.needs_valuation:
+        value = f"${application.valuation:,.2f}" if application.valuation is not None else ""
+        project.append((_("Project value in dollars"), value))
+    if permit_type.needs_units:
+        unit = permit_type.t("unit")
+        label = _("Number of %(unit)s") % {"unit": unit} if unit else _("Number of units")
+        project.append((label, permit_type.quantity(application.units)))
+    if permit_type.blds_type:
+        if application.total_sq_ft:
+            project.append(
+                (
+                    _("Square feet of the work"),
+                    _("%(number)s square feet") % {"number": f"{application.total_sq_ft:,}"},
+                )
+            )
+        for label, value in (
+            (_("Homes or apartments in the building"), application.housing_units),
+            (_("Assessor's parcel number"), application.parcel_number),
+            (_("Contractor's company name"), application.contractor_name),
+            (_("Contractor's state license number"), application.contractor_license),
+        ):
+            if value:
+                project.append((label, str(value)))
+
+    sections = [
+        {
+            "key": "applicant",
+            "title": _("Applicant and property"),
+            "change_url": change("applicant"),
+            "rows": applicant,
+        },
+        {
+            "key": "project",
+            "title": _("Project details"),
+            "change_url": change("project"),
+            "rows": project,
+        },
+    ]
+    if permit_type.questions.all():
+        sections.append(
+            {
+                "key": "questions",
+                "title": _("Questions about your project"),
+                "change_url": change("questions"),
+                "rows": answers_for_display(application),
+            }
+        )
+    documents = list(application.documents.select_related("requirement"))
+    files = []
+    for requirement in permit_type.document_requirements.all():
+        names = [d.original_name for d in documents if d.requirement_id == requirement.pk]
+        files.append((requirement.t("name"), "\n".join(names)))
+    others = [d.original_name for d in documents if d.requirement_id is None]
+    if others:
+        files.append((_("Other documents"), "\n".join(others)))
+    sections.append(
+        {
+            "key": "documents",
+            "title": _("Documents"),
+            "change_url": change("documents"),
+            "rows": files,
+            "empty": _("No files uploaded."),
+        }
+    )
+    return sections
+
+
+def fee_basis(application: Application) -> str:
+    """How the fee was worked out, in words: "40 linear feet at $1.50 per linear foot"."""
+    permit_type = application.permit_type
+    if permit_type.needs_units and application.units:
+        basis = _("%(quantity)s at %(amount)s per %(unit)s") % {
+            "quantity": permit_type.quantity(application.units),
+            "amount": f"${permit_type.fee_amount:,.2f}",
+            "unit": permit_type.unit_one(),
+        }
+    elif permit_type.needs_valuation and application.valuation:
+        basis = _("%(amount)s per $1,000 of project value") % {
+            "amount": f"${permit_type.fee_amount:,.2f}"
+        }
+    else:
+        return ""
+    if permit_type.minimum_fee:
+        basis += ", " + _("at least %(minimum)s") % {"minimum": f"${permit_type.minimum_fee:,.2f}"}
+    return basis
 
 
 def next_step(application: Application) -> str:

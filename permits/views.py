@@ -97,11 +97,18 @@ def _section(request, public_id, form_class, title, fields_from_form):
             application=application, actor=request.user, fields=fields_from_form(form)
         )
         messages.success(request, _("Saved."))
+        if request.GET.get("from") == "review":  # "Change" on the check-your-answers page
+            return redirect("permits:section_review", public_id=application.public_id)
         return redirect("permits:task_list", public_id=application.public_id)
     return render(
         request,
         "permits/section_form.html",
-        {"application": application, "form": form, "title": title},
+        {
+            "application": application,
+            "form": form,
+            "title": title,
+            "from_review": request.GET.get("from") == "review",
+        },
     )
 
 
@@ -131,32 +138,80 @@ def section_questions(request, public_id):
     )
 
 
+OTHER_SLOT = "other"
+
+
+def _document_slots(application: Application, posted: tuple[str, DocumentForm] | None):
+    """The documents page's upload slots: one per document the type asks for, then "Other
+    documents". Each lists its files and has its own upload form; only the slot that was just
+    posted to carries the posted form (and its errors), so the others stay as they were."""
+    documents = list(application.documents.select_related("requirement"))
+    slots = []
+    keys = [
+        (str(r.pk), r, r.t("name"), r.required)
+        for r in application.permit_type.document_requirements.all()
+    ]
+    keys.append((OTHER_SLOT, None, _("Other documents"), False))
+    for key, requirement, name, required in keys:
+        form = posted[1] if posted and posted[0] == key else DocumentForm(prefix=f"slot-{key}")
+        files = [
+            d for d in documents if d.requirement_id == (requirement.pk if requirement else None)
+        ]
+        slots.append(
+            {
+                "key": key,
+                "name": name,
+                "required": required,
+                "files": files,
+                "form": form,
+                "other": requirement is None,
+            }
+        )
+    return slots
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def section_documents(request, public_id):
     application = _draft(request, public_id)
-    form = DocumentForm(request.POST or None, request.FILES or None, application=application)
+    posted = None
     if request.method == "POST" and request.POST.get("remove"):
         document = get_object_or_404(Document, pk=request.POST["remove"], application=application)
         services.document_remove(document=document, actor=request.user)
-        messages.success(request, _("The file was removed."))
+        messages.success(request, _("%(file)s was removed.") % {"file": document.original_name})
         return redirect("permits:section_documents", public_id=public_id)
-    if request.method == "POST" and form.is_valid():
-        services.document_add(
-            application=application,
-            actor=request.user,
-            uploaded=form.cleaned_data["file"],
-            requirement=form.cleaned_data["requirement"],
-        )
-        messages.success(request, _("The file was uploaded."))
-        return redirect("permits:section_documents", public_id=public_id)
+    if request.method == "POST":
+        key = request.POST.get("slot", "")
+        if key == OTHER_SLOT:
+            requirement = None
+        else:
+            requirement = get_object_or_404(
+                application.permit_type.document_requirements, pk=key if key.isdigit() else 0
+            )
+        form = DocumentForm(request.POST, request.FILES, prefix=f"slot-{key}")
+        if form.is_valid():
+            document = services.document_add(
+                application=application,
+                actor=request.user,
+                uploaded=form.cleaned_data["file"],
+                requirement=requirement,
+            )
+            what = requirement.t("name") if requirement else _("Other documents")
+            messages.success(
+                request,
+                _("%(file)s was uploaded as: %(document)s.")
+                % {"file": document.original_name, "document": what},
+            )
+            return redirect(request.get_full_path())
+        posted = (key, form)
     return render(
         request,
         "permits/section_documents.html",
         {
             "application": application,
-            "form": form,
-            "documents": application.documents.select_related("requirement"),
+            "slots": _document_slots(application, posted),
+            "from_review": request.GET.get("from") == "review",
+            "has_errors": posted is not None,
         },
     )
 
@@ -184,7 +239,8 @@ def section_review(request, public_id):
             "form": form,
             "missing": {k: v for k, v in missing.items() if k != "declare" and v},
             "fee": services.fee_for(application),
-            "answers": selectors.answers_for_display(application),
+            "fee_basis": selectors.fee_basis(application),
+            "sections": selectors.review_sections(application),
         },
     )
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils import translation
 
+from cityhall.links import absolute_url
 from cityhall.models import User
 
 
@@ -32,7 +33,7 @@ class ResidentAccountAdapter(DefaultAccountAdapter):
         user = context.get("user") or User.objects.filter(email__iexact=email).first()
         language = getattr(user, "preferred_language", None) or translation.get_language()
         context = {
-            key: translate_url(value, language)
+            key: _on_site(translate_url(value, language))
             if isinstance(value, str) and "://" in value
             else value
             for key, value in context.items()
@@ -40,6 +41,19 @@ class ResidentAccountAdapter(DefaultAccountAdapter):
         context.setdefault("current_site", CitySite())
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
+
+
+def _on_site(url: str) -> str:
+    """allauth builds its links from the host of the request that sent the email; every link the
+    city sends starts from SITE_URL instead (behind a proxy, or from `make run` on another port,
+    the request's host is not where residents reach the site)."""
+    bits = urlsplit(url)
+    path = (
+        bits.path
+        + (f"?{bits.query}" if bits.query else "")
+        + (f"#{bits.fragment}" if bits.fragment else "")
+    )
+    return absolute_url(path or "/")
 
 
 class CitySite:

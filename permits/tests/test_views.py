@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 
 from cityhall.roles import Role
-from permits.constants import MAX_UPLOAD_BYTES, Status
+from permits.constants import MAX_UPLOAD_BYTES, FeeKind, Status
 from permits.models import Application, Document, DocumentRequirement, TimelineEvent
 from permits.selectors import BLDS_HEADER
 from tests.personas import give_totp_device, make_resident, signed_in_client, verified_client
@@ -23,6 +24,7 @@ from .factories import (
     fake_pdf_upload,
     make_application,
     make_permit_type,
+    pdf_upload,
     png_upload,
 )
 
@@ -161,10 +163,12 @@ def test_a_document_of_another_application_is_not_found_under_this_one(alice, pe
 
 
 def _upload(client, draft, upload, requirement=None):
-    data = {"file": upload}
-    if requirement is not None:
-        data["requirement"] = str(requirement.pk)
-    return client.post(f"/permits/apply/{draft.public_id}/documents/", data)
+    """Upload into a slot of the documents page: a required document's, or "other"."""
+    slot = str(requirement.pk) if requirement is not None else "other"
+    return client.post(
+        f"/permits/apply/{draft.public_id}/documents/",
+        {"slot": slot, f"slot-{slot}-file": upload},
+    )
 
 
 def test_a_file_that_only_claims_to_be_a_pdf_is_refused(alice, draft, requirement, settings):
@@ -213,12 +217,54 @@ def test_a_png_is_stored(alice, draft, requirement, settings):
     assert "Upload: Site plan" not in page
 
 
-def test_a_failed_upload_keeps_the_chosen_requirement(alice, draft, requirement):
-    response = _upload(signed_in_client(alice), draft, fake_pdf_upload(), requirement)
+def test_each_required_document_has_its_own_slot_which_decides_the_type(alice, draft, requirement):
+    client = signed_in_client(alice)
+    page = client.get(f"/permits/apply/{draft.public_id}/documents/").content.decode()
+    assert f'<h2 class="margin-top-0" id="slot-{requirement.pk}-heading">Site plan</h2>' in page
+    assert "Other documents (optional)" in page
+    assert "Which document is this?" not in page  # nobody has to say; the slot knows
+
+    _upload(client, draft, pdf_upload("plan.pdf"), requirement)
+    _upload(client, draft, png_upload("porch.png"))
+    site_plan, other = draft.documents.order_by("pk")
+    assert (site_plan.original_name, site_plan.requirement) == ("plan.pdf", requirement)
+    assert (other.original_name, other.requirement) == ("porch.png", None)
+    response = client.get(f"/permits/apply/{draft.public_id}/documents/")
+    slots = {slot["key"]: slot for slot in response.context["slots"]}
+    assert [d.original_name for d in slots[str(requirement.pk)]["files"]] == ["plan.pdf"]
+    assert [d.original_name for d in slots["other"]["files"]] == ["porch.png"]
+    # A slot for a document of another permit type is not a way in.
+    foreign = DocumentRequirement.objects.create(
+        permit_type=make_permit_type("DEM"), name_en="Other plan", name_es="Otro plano"
+    )
+    assert _upload(client, draft, pdf_upload(), foreign).status_code == 404
+
+
+def test_a_failed_upload_says_why_in_its_slot_and_the_other_slots_keep_their_files(
+    alice, draft, requirement
+):
+    client = signed_in_client(alice)
+    _upload(client, draft, png_upload("porch.png"))
+    response = _upload(client, draft, fake_pdf_upload("plan.pdf"), requirement)
     assert response.status_code == 200
+    slots = {slot["key"]: slot for slot in response.context["slots"]}
+    assert slots[str(requirement.pk)]["form"].errors["file"] == [
+        "The file must be a PDF, JPEG or PNG."
+    ]
+    assert not slots["other"]["form"].is_bound
+    assert [d.original_name for d in slots["other"]["files"]] == ["porch.png"]
     page = response.content.decode()
-    assert f'<option value="{requirement.pk}" selected>' in page
-    assert response.context["form"]["requirement"].value() == str(requirement.pk)
+    assert "<title>Error: Documents" in page
+    assert page.count("The file must be a PDF, JPEG or PNG.") >= 1
+
+
+def test_an_empty_upload_asks_for_a_file(alice, draft, requirement):
+    response = signed_in_client(alice).post(
+        f"/permits/apply/{draft.public_id}/documents/", {"slot": str(requirement.pk)}
+    )
+    assert response.status_code == 200
+    assert "Choose a file to upload." in response.content.decode()
+    assert not Document.objects.exists()
 
 
 # --- Submitting from the review page --------------------------------------------------------------
@@ -559,3 +605,69 @@ def test_an_empty_applicant_section_is_not_saved_and_says_what_is_needed(alice, 
     assert "Escriba la dirección de la propiedad o del negocio." in page
     assert "Guardado." not in page
     assert 'value="95000"' in page  # what was typed stays
+
+
+# --- Check your answers ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fence_by_the_foot(db):
+    permit_type = make_permit_type(
+        "FNC",
+        fee_kind=FeeKind.PER_UNIT,
+        fee_amount=Decimal("1.50"),
+        minimum_fee=Decimal("75.00"),
+        unit_en="linear feet",
+        unit_es="pies lineales",
+        unit_one_en="linear foot",
+        unit_one_es="pie lineal",
+    )
+    DocumentRequirement.objects.create(
+        permit_type=permit_type, name_en="Site plan", name_es="Plano del sitio"
+    )
+    return permit_type
+
+
+def test_the_review_page_shows_each_part_as_given_with_a_change_link(alice, fence_by_the_foot):
+    application = make_application(alice, fence_by_the_foot, complete=True)
+    Application.objects.filter(pk=application.pk).update(units=Decimal("40"))
+    client = signed_in_client(alice)
+    review = f"/permits/apply/{application.public_id}/review/"
+    response = client.get(review)
+    sections = {s["key"]: s for s in response.context["sections"]}
+    assert list(sections) == ["applicant", "project", "documents"]
+    for key in ("applicant", "project", "documents"):
+        assert sections[key]["change_url"] == (
+            f"/permits/apply/{application.public_id}/{key}/?from=review"
+        )
+    assert ("Number of linear feet", "40 linear feet") in sections["project"]["rows"]
+    names = application.documents.values_list("original_name", flat=True)
+    assert sections["documents"]["rows"] == [("Site plan", "\n".join(names))]
+    page = response.content.decode()
+    assert 'Change<span class="usa-sr-only"> project details</span>' in page
+    assert "40 linear feet at $1.50 per linear foot, at least $75.00" in page
+
+    # "Change" brings the resident back here once saved.
+    project = client.get(sections["project"]["change_url"]).content.decode()
+    assert "Back to check your answers" in project
+    response = client.post(
+        sections["project"]["change_url"], {"description": "A taller fence", "units": "1"}
+    )
+    assert response.status_code == 302 and response["Location"] == review
+    rows = dict(client.get(review).context["sections"][1]["rows"])
+    assert rows["Number of linear feet"] == "1 linear foot"
+
+
+def test_units_read_as_asked_in_spanish(alice, fence_by_the_foot):
+    application = make_application(alice, fence_by_the_foot, complete=True)
+    Application.objects.filter(pk=application.pk).update(units=Decimal("2.50"))
+    page = (
+        signed_in_client(alice)
+        .get(f"/es/permits/apply/{application.public_id}/review/")
+        .content.decode()
+    )
+    assert "2.5 pies lineales" in page
+    assert "por pie lineal" in page
+    index = signed_in_client(alice).get("/es/permits/").content.decode()
+    assert "$1.50 por pie lineal" in index
+    assert "pies lineales" not in index

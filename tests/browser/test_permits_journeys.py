@@ -29,9 +29,15 @@ WORDS = {
         "describe": "Describe the project or business",
         "units": "Number of linear feet",
         "documents": "Documents",
-        "which": "Which document is this?",
-        "file": "File",
-        "upload": "Upload",
+        "site_plan": "Site plan",
+        "file": "Choose a file",
+        "upload": "Upload: Site plan",
+        "uploaded": "plan.pdf was uploaded as: Site plan.",
+        "check": "Check your answers",
+        "quantity": "80 linear feet",
+        "fee_basis": "80 linear feet at $1.50 per linear foot, at least $75.00",
+        "change_project": "Change project details",
+        "back_to_review": "Back to check your answers",
         "done": "Done with documents",
         "review": "Check your answers and submit",
         "declare": "I declare that",
@@ -57,9 +63,15 @@ WORDS = {
         "describe": "Describa el proyecto o el negocio",
         "units": "Número de pies lineales",
         "documents": "Documentos",
-        "which": "¿Qué documento es este?",
-        "file": "Archivo",
-        "upload": "Subir",
+        "site_plan": "Plano del sitio",
+        "file": "Elija un archivo",
+        "upload": "Subir: Plano del sitio",
+        "uploaded": "Se subió plan.pdf como: Plano del sitio.",
+        "check": "Revise sus respuestas",
+        "quantity": "80 pies lineales",
+        "fee_basis": "80 pies lineales a $1.50 por pie lineal, como mínimo $75.00",
+        "change_project": "Cambiar detalles del proyecto",
+        "back_to_review": "Volver a revisar sus respuestas",
         "done": "Terminé con los documentos",
         "review": "Revise sus respuestas y envíe",
         "declare": "Declaro que",
@@ -89,6 +101,8 @@ def fence(db):
         minimum_fee=Decimal("75.00"),
         unit_en="linear feet",
         unit_es="pies lineales",
+        unit_one_en="linear foot",
+        unit_one_es="pie lineal",
         review_sla_days=5,
     )
     DocumentRequirement.objects.create(
@@ -139,17 +153,33 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     page.get_by_role("link", name=w["documents"], exact=True).click()
     page.wait_for_url(re.compile("/documents/$"))
     a11y(page)
-    page.get_by_label(w["which"]).select_option(index=1)
-    page.get_by_label(w["file"]).set_input_files(
+    # Each document has its own place: the slot says which document the file is.
+    slot = page.get_by_role("region", name=w["site_plan"])
+    slot.get_by_label(w["file"]).set_input_files(
         {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
     page.get_by_role("button", name=w["upload"]).click()
     a11y(page)
+    expect(page.locator(".usa-alert--success")).to_contain_text(w["uploaded"])
+    expect(slot.get_by_role("link", name="plan.pdf")).to_be_visible()
     page.get_by_role("link", name=w["done"]).click()
     a11y(page)
 
     page.get_by_role("link", name=w["review"]).click()
     a11y(page)
+    # Everything as given, quantities in the words they were asked in, and a way to change it.
+    expect(page.get_by_role("heading", level=1)).to_have_text(w["check"])
+    expect(page.locator("main")).to_contain_text(w["quantity"])
+    expect(page.locator("main")).to_contain_text(w["fee_basis"])
+    expect(page.get_by_role("region", name=w["documents"])).to_contain_text("plan.pdf")
+    page.get_by_role("link", name=w["change_project"]).click()
+    a11y(page)
+    expect(page.get_by_role("link", name=w["back_to_review"])).to_be_visible()
+    page.get_by_label(w["describe"]).fill("Six-foot cedar fence in the back yard")
+    page.get_by_role("button", name=w["save"]).click()
+    a11y(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(w["check"])
+    expect(page.locator("main")).to_contain_text("Six-foot cedar fence in the back yard")
     page.get_by_text(re.compile(w["declare"])).click()
     page.get_by_role("button", name=w["submit"]).click()
     a11y(page)
@@ -226,7 +256,9 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     assert not unchecked or all("/me/" in u for u in unchecked), unchecked
 
 
-def test_upload_error_keeps_the_choice(page, a11y, live_server, fence):
+def test_a_bad_upload_says_why_in_its_slot_and_keeps_the_other_files(
+    page, a11y, live_server, fence
+):
     resident = make_resident("rui@example.com")
     page.goto(f"{live_server.url}/accounts/login/")
     a11y(page)
@@ -241,14 +273,22 @@ def test_upload_error_keeps_the_choice(page, a11y, live_server, fence):
     a11y(page)
     page.get_by_role("link", name="Documents", exact=True).click()
     a11y(page)
-    page.get_by_label("Which document is this?").select_option(index=1)
-    page.get_by_label("File").set_input_files(
+    others = page.get_by_role("region", name="Other documents (optional)")
+    others.get_by_label("Choose a file").set_input_files(
+        {"name": "porch.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    page.get_by_role("button", name="Upload: Other documents").click()
+    a11y(page)
+    site_plan = page.get_by_role("region", name="Site plan")
+    site_plan.get_by_label("Choose a file").set_input_files(
         {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"not a pdf"}
     )
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload: Site plan").click()
     a11y(page)
+    expect(page).to_have_title(re.compile("^Error: Documents"))
     expect(page.locator("[data-error-summary]")).to_be_focused()
-    expect(page.locator("[data-error-summary]")).to_contain_text("PDF, JPEG or PNG")
-    expect(page.get_by_label("Which document is this?")).to_have_value(
-        str(DocumentRequirement.objects.get().pk)
+    expect(site_plan.locator("[data-error-summary]")).to_contain_text(
+        "The file must be a PDF, JPEG or PNG."
     )
+    expect(site_plan).to_contain_text("Not uploaded yet.")
+    expect(others.get_by_role("link", name="porch.pdf")).to_be_visible()

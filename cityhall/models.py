@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from .constants import EventKind, Language
 from .geo import GeoJSONError, bbox_of, polygon_contains, validate_boundary
+from .timeline import word
 
 SYSTEM_USERNAME = "system"
 
@@ -188,6 +189,11 @@ class TimelineEvent(models.Model):
     status = models.CharField(max_length=20, blank=True)
     public = models.BooleanField(default=True)
     text = models.TextField(blank=True)
+    # Set when the system worded the event (see cityhall.timeline): read in the reader's
+    # language; `text` then holds the English wording, then any note a person added.
+    phrase = models.CharField(max_length=40, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
     actor = models.ForeignKey(
         "cityhall.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -199,6 +205,15 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def words(self) -> str:
+        """The event's text in the active language (a system phrase is worded now; what a
+        person wrote is shown as written)."""
+        if not self.phrase:
+            return self.text
+        worded = word(self.phrase, self.params)
+        return f"{worded} {self.note}".strip() if self.note else worded
 
     @property
     def label(self) -> str:

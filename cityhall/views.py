@@ -131,6 +131,12 @@ def page_not_found(request, exception=None):
     return _error_page(request, 404, "404.html")
 
 
+def csrf_failure(request, reason=""):
+    """A form whose CSRF check failed (an old page, blocked cookies): Django's own page is in
+    English for staff, and in its Spanish says "tú"; this one says what to do, in our words."""
+    return _error_page(request, 403, "403_csrf.html")
+
+
 def server_error(request):
     from django.template.loader import render_to_string
     from django.utils.translation import get_language

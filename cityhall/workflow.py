@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.utils.module_loading import import_string
 
 from .constants import EventKind
+from .timeline import word
 
 OWNER = "owner"  # the resident the record belongs to: the applicant, the reporter
 SYSTEM = None  # only the system: beat tasks, or a side effect of another move
@@ -184,7 +185,8 @@ class Workflow:
         *,
         actor,
         target: str | None = None,
-        text: str = "",
+        text="",
+        note: str = "",
         apply: Callable[[Any], None] | None = None,
         notify: Callable[[Any], None] | None = None,
         **proof,
@@ -212,6 +214,7 @@ class Workflow:
                     kind=move.event,
                     status=target or "",
                     text=text,
+                    note=note,
                     actor=actor,
                     public=move.public,
                 )
@@ -219,16 +222,29 @@ class Workflow:
                 notify(locked)
         return locked
 
-    def record(self, obj, *, kind: str, text: str = "", actor=None, public=True, status=""):
-        """Append an event to the record's timeline (a workflow without one records nothing)."""
+    def record(
+        self, obj, *, kind: str, text="", actor=None, public=True, status="", note: str = ""
+    ):
+        """Append an event to the record's timeline (a workflow without one records nothing).
+
+        `text` is what a person wrote, or `cityhall.timeline.said(...)` for words the system
+        chooses (stored as a phrase, worded in each reader's language); `note` is a person's
+        words added after such a phrase."""
         if self.timeline is None:
             return None
         event_model, owner_fields = self.timeline(obj)
+        phrase, params = "", {}
+        if isinstance(text, tuple):
+            phrase, params = text
+            text = f"{word(phrase, params, 'en')} {note}".strip()
         return event_model.objects.create(
             **owner_fields,
             kind=kind,
             status=status if kind in (EventKind.STATUS, EventKind.REOPENED) else "",
             text=text,
+            phrase=phrase,
+            params=params,
+            note=note,
             actor=actor if actor is not None and actor.is_authenticated else None,
             public=public,
         )

@@ -73,7 +73,10 @@ class InspectionKind(models.TextChoices):
     REINSPECTION = "reinspection", _("Reinspection")
 
 
-DUPLICATE_RADIUS_METERS = 150
+# "Someone may have reported this already": open reports of the same kind this close. Residents
+# are told the distance in feet, staff in metres; both are the same circle.
+DUPLICATE_RADIUS_FEET = 500
+DUPLICATE_RADIUS_METERS = DUPLICATE_RADIUS_FEET * 0.3048
 REOPEN_WINDOW_DAYS = 14
 MAX_PHOTOS = 5
 MAX_PHOTO_BYTES = 8 * 1024 * 1024

@@ -19,6 +19,7 @@ from cityhall.constants import EventKind
 from cityhall.phones import display_phone
 
 from . import selectors, services
+from .constants import DUPLICATE_RADIUS_FEET
 from .forms import (
     AddInfoForm,
     CategoryForm,
@@ -363,6 +364,7 @@ def report_review(request: HttpRequest) -> HttpResponse:
             "draft": draft,
             "category": category,
             "nearby": nearby,
+            "radius_feet": DUPLICATE_RADIUS_FEET,
             "photos": photos,
             "step": 6,
             "contact_label": (draft.get("contact") or {}).get("email")

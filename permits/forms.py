@@ -212,7 +212,9 @@ class InfoAnswerForm(forms.Form):
 
 class InspectionRequestForm(forms.Form):
     inspection_type = forms.ModelChoiceField(
-        label=_("Inspection"), queryset=InspectionType.objects.none()
+        label=_("Inspection"),
+        queryset=InspectionType.objects.none(),
+        empty_label=_("Choose an inspection"),
     )
     preferred_dates = forms.CharField(
         label=_("Which days work for you?"),

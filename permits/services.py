@@ -16,6 +16,7 @@ from cityhall.calendar import add_business_days
 from cityhall.constants import EventKind
 from cityhall.models import audit_as
 from cityhall.numbering import next_number, permit_sequence
+from cityhall.timeline import bilingual, both, on, said
 
 from .constants import (
     ALLOWED_UPLOADS,
@@ -395,7 +396,7 @@ def application_issue(*, application: Application, actor) -> Application:
 
 
 @APPLICATIONS.handler("final")
-def application_final(*, application: Application, actor, text: str = "") -> Application:
+def application_final(*, application: Application, actor, text="") -> Application:
     """Final a permit (all work complete). Passing the last inspection does this by itself."""
 
     def final(locked: Application) -> None:
@@ -462,8 +463,8 @@ def _payment(
         audit_as(payment, actor).save()
         payments.append(payment)
 
-    label = PaymentMethod(method).label
-    APPLICATIONS.transition(application, move, actor=actor, apply=pay, text=f"{label}: ${amount}")
+    text = said("payment", method=both(PaymentMethod(method).label), amount=f"${amount:,.2f}")
+    APPLICATIONS.transition(application, move, actor=actor, apply=pay, text=text)
     return payments[0]
 
 
@@ -540,7 +541,7 @@ def inspection_request(
         inspection,
         kind=EventKind.INSPECTION,
         actor=actor,
-        text=f"Inspection requested: {inspection_type.name_en}",
+        text=said("inspection_requested", inspection=bilingual(inspection_type)),
     )
     return inspection
 
@@ -556,7 +557,9 @@ def inspection_schedule(*, inspection: Inspection, actor, when: date, inspector)
         "schedule",
         actor=actor,
         apply=schedule,
-        text=f"Inspection scheduled: {inspection.inspection_type.name_en} on {when:%Y-%m-%d}",
+        text=said(
+            "inspection_scheduled", inspection=bilingual(inspection.inspection_type), date=on(when)
+        ),
         notify=lambda locked: _tell_applicant(
             locked.application, "inspection_scheduled", inspection=locked
         ),
@@ -578,14 +581,18 @@ def inspection_record(
         locked.corrections = corrections
         locked.completed_at = timezone.now()
 
-    label = InspectionStatus(result).label
     inspection = INSPECTIONS.transition(
         inspection,
         "record",
         actor=actor,
         target=result,
         apply=record,
-        text=f"{inspection.inspection_type}: {label}. {corrections}"[:2000],
+        text=said(
+            "inspection_result",
+            inspection=bilingual(inspection.inspection_type),
+            result=both(InspectionStatus(result).label),
+        ),
+        note=corrections[:2000],
         notify=lambda locked: _tell_applicant(
             locked.application, "inspection_result", inspection=locked
         ),
@@ -598,9 +605,7 @@ def inspection_record(
         )
     )
     if required and required <= passed and application.status == Status.ISSUED:
-        application_final(
-            application=application, actor=None, text="All required inspections passed."
-        )
+        application_final(application=application, actor=None, text=said("inspections_passed"))
     return inspection
 
 

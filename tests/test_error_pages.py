@@ -71,3 +71,15 @@ def test_a_bad_request_says_what_to_do(settings):
 
     assert response.status_code == 400
     assert "Something in the request was wrong" in response.content.decode()
+
+
+def test_a_form_that_fails_its_csrf_check_says_what_to_do_in_spanish():
+    response = Client(enforce_csrf_checks=True).post(
+        "/es/accounts/login/", {"login": "maria@example.com", "password": "x"}
+    )
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert '<html lang="es">' in page
+    assert "<h1>No se pudo enviar el formulario</h1>" in page
+    assert "Vuelva atrás, recargue la página" in page
+    assert "Estás" not in page and "tu navegador" not in page

@@ -914,6 +914,7 @@ def _project_account_emails() -> set[str]:
         "account:" + path.name.rsplit("_", 1)[0]
         for root in roots
         for path in (root / "account" / "email").glob("*_message.*")
+        if path.name != "base_message.txt"  # the frame every account email is written in
     }
 
 

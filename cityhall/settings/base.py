@@ -23,6 +23,7 @@ SECRET_KEY = env_str("SECRET_KEY", None)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "cityhall.views.csrf_failure"
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql"))
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"))
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60, minimum=0)

@@ -13,6 +13,7 @@ from cityhall.calendar import add_business_days
 from cityhall.constants import EventKind
 from cityhall.models import audit_as
 from cityhall.numbering import case_sequence, next_number
+from cityhall.timeline import said
 
 from ..constants import (
     DEFAULT_COMPLY_DAYS,
@@ -81,7 +82,9 @@ def case_open(
         if request.status == RequestStatus.NEW:
             request = request_acknowledge(request=request, actor=actor)
         if request.status == RequestStatus.ACKNOWLEDGED:
-            request = request_start(request=request, actor=actor, note=f"Code case {case.number}")
+            request = request_start(
+                request=request, actor=actor, note=said("code_case", number=case.number)
+            )
 
         def link(locked: ServiceRequest) -> None:
             locked.case = case

@@ -16,6 +16,7 @@ from cityhall.calendar import add_business_days
 from cityhall.constants import EventKind
 from cityhall.geo import distance_m
 from cityhall.models import Neighborhood, User, audit_as
+from cityhall.timeline import word
 
 from ..constants import (
     DUPLICATE_RADIUS_METERS,
@@ -57,7 +58,8 @@ def validate_location(latitude, longitude) -> Neighborhood:
 def nearby_open_requests(
     *, category: ServiceCategory, latitude: float, longitude: float, exclude_pk=None
 ):
-    """Open requests of the same category within 150 m, nearest first."""
+    """Open requests of the same category within DUPLICATE_RADIUS_METERS (500 feet), nearest
+    first; each carries `distance_m`, its distance from the given point."""
     dlat = DUPLICATE_RADIUS_METERS / 111_000
     dlon = DUPLICATE_RADIUS_METERS / (111_000 * max(math.cos(math.radians(latitude)), 0.01))
     candidates = (
@@ -74,7 +76,10 @@ def nearby_open_requests(
         meters = distance_m(latitude, longitude, request.latitude, request.longitude)
         if meters <= DUPLICATE_RADIUS_METERS:
             found.append((meters, request))
-    return [request for _meters, request in sorted(found, key=lambda pair: pair[0])]
+    found.sort(key=lambda pair: pair[0])
+    for meters, request in found:
+        request.distance_m = meters
+    return [request for _meters, request in found]
 
 
 # --- What a report says -------------------------------------------------------------------------
@@ -292,9 +297,13 @@ def request_assign(
 
 
 @REQUESTS.handler("start")
-def request_start(*, request: ServiceRequest, actor, note: str = "") -> ServiceRequest:
+def request_start(*, request: ServiceRequest, actor, note="") -> ServiceRequest:
+    """`note` is staff's words, or `said(...)` when the system words it (see cityhall.timeline);
+    Open311's status_notes carry the English."""
+    english = word(*note, "en") if isinstance(note, tuple) else note
+
     def start(locked: ServiceRequest) -> None:
-        locked.status_notes = note[:300]
+        locked.status_notes = english[:300]
 
     return REQUESTS.transition(request, "start", actor=actor, text=note, apply=start)
 

@@ -25,3 +25,15 @@ def event_label(event) -> str:
     if event.kind == EventKind.STATUS and event.status in STATUS_LABELS:
         return str(STATUS_LABELS[event.status])
     return event.label
+
+
+@register.filter
+def feet_away(meters) -> str:
+    """ "about 130 feet away": a distance as residents of a US city read it, to the nearest 10
+    feet (closer than 30 feet is "right there")."""
+    if meters is None:
+        return ""
+    feet = float(meters) / 0.3048
+    if feet < 30:
+        return str(_("less than 30 feet away"))
+    return str(_("about %(feet)s feet away") % {"feet": f"{round(feet, -1):,.0f}"})

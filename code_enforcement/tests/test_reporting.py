@@ -516,10 +516,14 @@ def _to_review(client: Client, category, **contact_fields) -> str:
     return html(response)
 
 
-def test_open_requests_of_the_same_kind_within_150_m_are_suggested(neighbours):
+def test_open_requests_of_the_same_kind_within_500_feet_are_suggested_with_their_distance(
+    neighbours,
+):
     page = _to_review(Client(), neighbours["category"])
     assert "Someone may have reported this already" in page
+    assert "are within 500 feet of the place you chose" in page
     assert f"Follow report {neighbours['near'].public_id} instead" in page
+    assert "Near one</a> (about 330 feet away;" in page  # 100 m
     for name in ("far", "closed", "other_kind"):
         assert neighbours[name].public_id not in page, name
 

@@ -329,7 +329,8 @@ def test_withdrawing_a_submitted_application_asks_first_in_spanish(alice, fence)
     url = f"/es/permits/apply/{application.public_id}/withdraw/"
 
     page = client.get(url).content.decode()
-    assert "¿Retirar esta solicitud?" in page and application.number in page
+    assert "¿Retirar esta solicitud?" in page
+    assert f"La solicitud {application.number} (Cerca) se detendrá" in page
 
     response = client.post(url, {"confirmed": "yes"}, follow=True)
     assert f"Se retiró la solicitud {application.number}." in response.content.decode()

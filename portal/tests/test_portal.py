@@ -153,7 +153,8 @@ def test_signup_records_language_and_sends_spanish_verification(client, mailoutb
     assert user.preferred_language == "es"
     assert len(mailoutbox) == 1
     assert "/es/accounts/confirm-email/" in mailoutbox[0].body
-    assert "Confirm" not in mailoutbox[0].subject
+    assert "Confirme su dirección de correo electrónico" in mailoutbox[0].subject
+    assert "Confirm your" not in mailoutbox[0].subject
 
 
 def test_password_reset_email_in_the_residents_language(client, bob, mailoutbox):

@@ -6,7 +6,9 @@ page it never checked fails at teardown, so no page slips past axe.
 
 from __future__ import annotations
 
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -54,11 +56,27 @@ def browser():
         browser.close()
 
 
+# The resident journeys leave a screenshot of every page they check, at a phone's width and a
+# desktop's, under test-artifacts/screenshots/<module>/<test>/ (ignored by git): open them to
+# see what a resident saw (the README says how).
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOT_WIDTHS = (390, 1280)
+RESIDENT_JOURNEYS = {
+    "test_journeys",
+    "test_permits_journeys",
+    "test_alerts_journeys",
+    "test_code_enforcement_journey",
+    "test_error_pages",
+}
+
+
 class Accessibility:
-    def __init__(self):
+    def __init__(self, screenshots: Path | None = None):
         self.axe = Axe()
         self.checked: set[str] = set()
         self.visited: list[str] = []
+        self.screenshots = screenshots
+        self.taken = 0
 
     def __call__(self, page) -> None:
         page.wait_for_load_state("load")
@@ -73,12 +91,28 @@ class Accessibility:
                 rule = f"{violation['id']} ({violation['impact']})"
                 lines.append(f"  - {rule}: {violation['help']} -> {targets}")
             pytest.fail("\n".join(lines))
+        if self.screenshots is not None:
+            self._screenshot(page)
+
+    def _screenshot(self, page) -> None:
+        """The page at both widths, numbered in the order the journey saw them."""
+        self.taken += 1
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        path = _strip(page.url).split("://", 1)[-1].split("/", 1)[-1]
+        path = re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "", path)  # a draft's id
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:60] or "home"
+        size = page.viewport_size
+        for width in SCREENSHOT_WIDTHS:
+            if width != page.viewport_size["width"]:
+                page.set_viewport_size({"width": width, "height": size["height"]})
+            page.screenshot(
+                path=str(self.screenshots / f"{self.taken:02d}-{slug}-{width}.png"), full_page=True
+            )
+        page.set_viewport_size(size)
 
 
 def _keep_evidence(page) -> None:
     """Screenshot and HTML of a failing page, under test-results/ (ignored by git)."""
-    from pathlib import Path
-
     folder = Path(__file__).resolve().parents[2] / "test-results"
     folder.mkdir(exist_ok=True)
     name = _strip(page.url).split("://", 1)[-1].replace("/", "_").replace(":", "_")[:120]
@@ -91,8 +125,14 @@ def _strip(url: str) -> str:
 
 
 @pytest.fixture
-def a11y():
-    return Accessibility()
+def a11y(request):
+    module = request.node.module.__name__.rsplit(".", 1)[-1]
+    if module not in RESIDENT_JOURNEYS:
+        return Accessibility()
+    test = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-")
+    folder = ARTIFACTS / module / test
+    shutil.rmtree(folder, ignore_errors=True)  # this run's pictures only
+    return Accessibility(screenshots=folder)
 
 
 def _new_page(browser, a11y, **context_options):

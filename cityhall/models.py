@@ -211,6 +211,8 @@ class TimelineEvent(models.Model):
         """The event's text in the active language (a system phrase is worded now; what a
         person wrote is shown as written)."""
         if not self.phrase:
+            if self.params.get("es") and (get_language() or "en").startswith("es"):
+                return self.params["es"]
             return self.text
         worded = word(self.phrase, self.params)
         return f"{worded} {self.note}".strip() if self.note else worded

@@ -187,6 +187,7 @@ class Workflow:
         target: str | None = None,
         text="",
         note: str = "",
+        spanish: str = "",
         apply: Callable[[Any], None] | None = None,
         notify: Callable[[Any], None] | None = None,
         **proof,
@@ -215,6 +216,7 @@ class Workflow:
                     status=target or "",
                     text=text,
                     note=note,
+                    spanish=spanish,
                     actor=actor,
                     public=move.public,
                 )
@@ -223,17 +225,29 @@ class Workflow:
         return locked
 
     def record(
-        self, obj, *, kind: str, text="", actor=None, public=True, status="", note: str = ""
+        self,
+        obj,
+        *,
+        kind: str,
+        text="",
+        actor=None,
+        public=True,
+        status="",
+        note: str = "",
+        spanish: str = "",
     ):
         """Append an event to the record's timeline (a workflow without one records nothing).
 
         `text` is what a person wrote, or `cityhall.timeline.said(...)` for words the system
         chooses (stored as a phrase, worded in each reader's language); `note` is a person's
-        words added after such a phrase."""
+        words added after such a phrase; `spanish` is the same text in Spanish, when staff wrote
+        it too (read by Spanish readers instead of `text`)."""
         if self.timeline is None:
             return None
         event_model, owner_fields = self.timeline(obj)
         phrase, params = "", {}
+        if spanish.strip() and not isinstance(text, tuple):
+            params = {"es": spanish}
         if isinstance(text, tuple):
             phrase, params = text
             text = f"{word(phrase, params, 'en')} {note}".strip()

@@ -315,6 +315,13 @@ class ViolationForm(ActionForm):
     description = forms.CharField(
         label="What was found", widget=forms.Textarea(attrs={"rows": 2, "cols": 40})
     )
+    description_es = forms.CharField(
+        label="What was found, in Spanish (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        help_text="A notice in Spanish shows this; without it, the English, marked as written in "
+        "English.",
+    )
     photo = forms.FileField(
         label="Photo of it (optional)",
         required=False,

@@ -387,6 +387,7 @@ class Violation(models.Model):
         ViolationType, verbose_name=_("violation"), on_delete=models.PROTECT
     )
     description = models.TextField(_("what was found"))
+    description_es = models.TextField(_("what was found (Spanish)"), blank=True)
     severity = models.CharField(
         _("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM
     )

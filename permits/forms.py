@@ -240,12 +240,24 @@ class SearchForm(forms.Form):
 # --- Console action forms (one per workflow move that takes input) ------------------------------
 
 
+def in_spanish(label: str) -> forms.CharField:
+    """The Spanish of a text the applicant reads, if staff choose to write it."""
+    return forms.CharField(
+        label=f"{label} in Spanish (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        help_text="Applicants who read Spanish see this; without it they see the English, marked "
+        "as written in English.",
+    )
+
+
 class RequestInfoForm(ActionForm):
     message = forms.CharField(
         label="What the applicant must provide",
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
         error_messages={"required": "Say what the applicant needs to provide."},
     )
+    message_es = in_spanish("The same")
 
 
 class ApproveForm(ActionForm):
@@ -254,6 +266,7 @@ class ApproveForm(ActionForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
     )
+    conditions_es = in_spanish("Conditions")
 
 
 class DenyForm(ActionForm):
@@ -262,6 +275,7 @@ class DenyForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
         error_messages={"required": "Give the reason for the denial; the applicant sees it."},
     )
+    reason_es = in_spanish("Reason")
 
 
 class RevokeForm(ActionForm):

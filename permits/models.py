@@ -262,7 +262,11 @@ class Application(StatusGuard, models.Model):
         _("fees"), max_digits=10, decimal_places=2, default=0, editable=False
     )
     conditions = models.TextField(_("conditions of approval"), blank=True, editable=False)
+    conditions_es = models.TextField(
+        _("conditions of approval (Spanish)"), blank=True, editable=False
+    )
     decision_reason = models.TextField(_("reason"), blank=True, editable=False)
+    decision_reason_es = models.TextField(_("reason (Spanish)"), blank=True, editable=False)
     assigned_reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewer"),
@@ -368,6 +372,7 @@ class InfoRequest(models.Model):
         Application, on_delete=models.CASCADE, related_name="info_requests"
     )
     message = models.TextField(_("what is needed"))
+    message_es = models.TextField(_("what is needed (Spanish)"), blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

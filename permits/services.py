@@ -16,6 +16,7 @@ from cityhall.calendar import add_business_days
 from cityhall.constants import EventKind
 from cityhall.models import audit_as
 from cityhall.numbering import next_number, permit_sequence
+from cityhall.text import StaffText
 from cityhall.timeline import bilingual, both, on, said
 
 from .constants import (
@@ -328,27 +329,37 @@ def application_accept(*, application: Application, actor, reviewer=None) -> App
 
 @APPLICATIONS.handler("request_info")
 @transaction.atomic
-def application_request_info(*, application: Application, actor, message: str) -> Application:
+def application_request_info(
+    *, application: Application, actor, message: str, message_es: str = ""
+) -> Application:
+    """Ask the applicant for something; `message_es` is the same in Spanish, if staff write it
+    (a Spanish reader otherwise sees the English, marked as such)."""
     if not message.strip():
         raise ValidationError({"message": "Say what the applicant needs to provide."})
 
     def ask(locked: Application) -> None:
-        InfoRequest.objects.create(application=locked, message=message, requested_by=actor)
+        InfoRequest.objects.create(
+            application=locked, message=message, message_es=message_es, requested_by=actor
+        )
 
     return APPLICATIONS.transition(
         application,
         "request_info",
         actor=actor,
         text=message,
+        spanish=message_es,
         apply=ask,
-        notify=_telling("info_requested", message=message),
+        notify=_telling("info_requested", message=StaffText(message, message_es)),
     )
 
 
 @APPLICATIONS.handler("approve")
-def application_approve(*, application: Application, actor, conditions: str = "") -> Application:
+def application_approve(
+    *, application: Application, actor, conditions: str = "", conditions_es: str = ""
+) -> Application:
     def decide(locked: Application) -> None:
         locked.conditions = conditions
+        locked.conditions_es = conditions_es if conditions.strip() else ""
         locked.decided_at = timezone.now()
 
     return APPLICATIONS.transition(
@@ -356,18 +367,22 @@ def application_approve(*, application: Application, actor, conditions: str = ""
         "approve",
         actor=actor,
         text=conditions,
+        spanish=conditions_es,
         apply=decide,
-        notify=_telling("approved", conditions=conditions),
+        notify=_telling("approved", conditions=StaffText(conditions, conditions_es)),
     )
 
 
 @APPLICATIONS.handler("deny")
-def application_deny(*, application: Application, actor, reason: str) -> Application:
+def application_deny(
+    *, application: Application, actor, reason: str, reason_es: str = ""
+) -> Application:
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the denial; the applicant sees it."})
 
     def decide(locked: Application) -> None:
         locked.decision_reason = reason
+        locked.decision_reason_es = reason_es
         locked.decided_at = timezone.now()
 
     return APPLICATIONS.transition(
@@ -375,8 +390,9 @@ def application_deny(*, application: Application, actor, reason: str) -> Applica
         "deny",
         actor=actor,
         text=reason,
+        spanish=reason_es,
         apply=decide,
-        notify=_telling("denied", reason=reason),
+        notify=_telling("denied", reason=StaffText(reason, reason_es)),
     )
 
 

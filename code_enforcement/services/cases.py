@@ -174,6 +174,7 @@ def case_record_violation(
     description: str,
     severity: str,
     photo=None,
+    description_es: str = "",
 ) -> Violation:
     """The inspector found a violation: the case is confirmed (the first time) and it is
     recorded; further violations at the same inspection keep the status. A `photo` (an upload)
@@ -202,6 +203,7 @@ def case_record_violation(
             case=locked,
             violation_type=violation_type,
             description=description,
+            description_es=description_es,
             severity=severity,
             comply_by=timezone.localdate() + timedelta(days=comply_days(violation_type, severity)),
             recorded_by=actor,

@@ -3,6 +3,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.constants import EventKind
+from cityhall.text import staff_words
 
 register = template.Library()
 
@@ -37,3 +38,9 @@ def feet_away(meters) -> str:
     if feet < 30:
         return str(_("less than 30 feet away"))
     return str(_("about %(feet)s feet away") % {"feet": f"{round(feet, -1):,.0f}"})
+
+
+@register.simple_tag
+def staff_text(text, spanish="", plain=False):
+    """Staff's free text for the reader, marked with its language (see cityhall.text)."""
+    return staff_words(text, spanish, html=not plain)

@@ -1,6 +1,8 @@
 from django import template
 from django.utils.translation import get_language
 
+from cityhall.text import staff_words
+
 register = template.Library()
 
 
@@ -13,3 +15,10 @@ def t(obj, field: str) -> str:
 @register.filter
 def money(value) -> str:
     return f"${value:,.2f}" if value is not None else ""
+
+
+@register.simple_tag
+def staff_text(text, spanish="", plain=False):
+    """Staff's free text for the reader: `{% staff_text application.conditions
+    application.conditions_es %}`; `plain=True` in text emails."""
+    return staff_words(text, spanish, html=not plain)

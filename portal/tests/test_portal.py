@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -182,3 +183,30 @@ def test_sign_in_rate_limit_is_counted_in_redis(client, alice, settings):
 
     redis = cache._cache.get_client()
     assert any(b"allauth" in key or b"rl" in key for key in redis.keys("*"))
+
+
+def test_confirming_the_email_signs_in_and_lands_where_sign_up_started(client, mailoutbox):
+    """Sign-up from "Apply" (?next=…) → the link in the email → signed in, back at "Apply"."""
+    start = "/es/permits/apply/?type=FEN"
+    login = client.get("/es/permits/apply/?type=FEN", follow=True).content.decode()
+    assert "/es/accounts/signup/?next=%2Fes%2Fpermits%2Fapply%2F%3Ftype%3DFEN" in login
+    page = client.get(f"/es/accounts/signup/?next={start}").content.decode()
+    assert 'name="next"' in page  # the form carries where the resident started
+    response = client.post(
+        "/es/accounts/signup/",
+        {
+            "email": "lucia@example.com",
+            "password1": "una-clave-larga-123",
+            "password2": "una-clave-larga-123",
+            "next": start,
+        },
+    )
+    assert response.status_code == 302
+    link = re.search(r"https?://\S+/es/accounts/confirm-email/\S+", mailoutbox[-1].body).group(0)
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    confirm = client.get(f"/{path}")
+    assert confirm.status_code == 200
+    response = client.post(f"/{path}")
+    assert response.status_code == 302
+    assert response["Location"] == start
+    assert client.get("/es/me/").status_code == 200  # signed in

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityhall.constants import EventKind
+from cityhall.phones import display_phone
 
 from .constants import (
     BLDS_DEFAULT_TRADE,
@@ -76,7 +77,7 @@ def review_sections(application: Application) -> list[dict]:
 
     applicant = [
         (_("Full name of the applicant"), application.applicant_name),
-        (_("Phone number"), application.applicant_phone),
+        (_("Phone number"), display_phone(application.applicant_phone)),
     ]
     if application.business_name:
         applicant.append((_("Business name"), application.business_name))

@@ -246,10 +246,10 @@ def _what_stops(payload: dict) -> dict:
     user = User.objects.filter(pk=payload.get("u", -1)).first()
     topics = [topic.name(language) for topic in subscription.topics.all()] if subscription else []
     if channel == "sms":
-        phone = (subscription.phone if subscription else "") or getattr(user, "phone", "")
+        phone = (subscription.phone_number if subscription else "") or getattr(user, "phone", "")
         destination = _masked(phone)
     else:
-        email = (subscription.email if subscription else "") or getattr(user, "email", "")
+        email = (subscription.email_address if subscription else "") or getattr(user, "email", "")
         destination = _masked(email)
     return {
         "channel": channel,

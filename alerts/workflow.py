@@ -37,8 +37,10 @@ def _publishing(alert) -> str:
     ).aggregate(
         emails=Count("pk", filter=Q(by_email=True)), texts=Count("pk", filter=Q(by_sms=True))
     )
+    emails = f"{reach['emails']} email{'' if reach['emails'] == 1 else 's'}"
+    texts = f"{reach['texts']} text{'' if reach['texts'] == 1 else 's'}"
     return (
-        f"Publishing sends {reach['emails']} emails and {reach['texts']} texts now, in each "
+        f"Publishing sends {emails} and {texts} now, in each "
         "subscriber's language, and puts the alert on the website, the feed and the banner. "
         "A published alert cannot be unpublished: a mistake needs an update or a cancellation."
     )

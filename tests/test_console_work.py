@@ -188,7 +188,7 @@ def test_publishing_states_how_many_emails_and_texts_go_out():
     alert = make_alert(topic=topic, status="draft")
     client = verified_client(make_staff(Role.COMMUNICATIONS_OFFICER, "pub@riverbend.example"))
     page = client.post(f"/console/alerts/alert/{alert.pk}/act/publish/").content.decode()
-    assert "Publishing sends 3 emails and 1 texts now" in page
+    assert "Publishing sends 3 emails and 1 text now" in page
     alert.refresh_from_db()
     assert alert.status == "draft"
 

@@ -124,6 +124,16 @@ def _strip(url: str) -> str:
     return url.split("#")[0]
 
 
+@pytest.fixture(autouse=True)
+def _links_open_the_live_server(request):
+    """Links in the emails and texts a journey sends start from SITE_URL: in a browser test that
+    is the live server, so following them opens the server under test."""
+    if "live_server" in request.fixturenames:
+        settings = request.getfixturevalue("settings")
+        settings.SITE_URL = request.getfixturevalue("live_server").url
+    yield
+
+
 @pytest.fixture
 def a11y(request):
     module = request.node.module.__name__.rsplit(".", 1)[-1]

@@ -1,19 +1,27 @@
-"""Alerts in the browser: a resident subscribes in Spanish; an officer composes and publishes."""
+"""Alerts in the browser: residents subscribe, read the emails and texts the city sends them and
+follow their links; an officer composes and publishes. Axe on every page."""
 
 import re
+from html import unescape
 
 import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from alerts import services, sms
 from alerts.constants import DeliveryStatus
-from alerts.delivery import delivery_send
+from alerts.delivery import alert_fan_out, delivery_send
 from alerts.models import Alert, Delivery, Subscription, Topic
+from alerts.tests.factories import make_alert, make_subscription
 from cityhall.roles import Role
 from tests.browser.console import console_sign_in
-from tests.personas import PASSWORD, make_staff
+from tests.personas import PASSWORD, make_resident, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+URL = re.compile(r"https?://[^\s<>\"']+")
+HREF = re.compile(r"href=\"([^\"]+)\"")
+PROGRAM_TEXT = re.compile(r"<QuerySet|object at 0x|\bNone\b|\{\{|\}\}|\{%|%\}")
 
 
 def choose(page, label: str) -> None:
@@ -21,10 +29,73 @@ def choose(page, label: str) -> None:
     page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")).click()
 
 
-def send_pending():
-    """What the worker does; the worker itself is tested in alerts/tests/test_fan_out_worker.py."""
+def sees(page, a11y, heading: str, sentence: str) -> None:
+    """The page a person lands on: its heading, the sentence they came for; then axe."""
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    try:
+        expect(page.locator("main")).to_contain_text(sentence)
+    finally:
+        a11y(page)  # a page without its sentence is one failure, not a second one at teardown
+
+
+def worker_sends(alert: Alert | None = None) -> None:
+    """What the worker does after the commit: fan a published alert out, send what is due.
+    The worker itself is tested in alerts/tests/test_fan_out_worker.py."""
+    if alert is not None:
+        alert_fan_out(alert_id=alert.pk)
     for pk in Delivery.objects.filter(status=DeliveryStatus.PENDING).values_list("pk", flat=True):
         delivery_send(delivery_id=pk)
+
+
+@pytest.fixture(autouse=True)
+def _texts_of_this_test_only():
+    """The in-memory SMS outbox is a module-level list: empty it around each test."""
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+def on_this_server(live_server, links: list[str]) -> list[str]:
+    """Each link once, each one opening the server that sent it (settings.SITE_URL)."""
+    links = list(dict.fromkeys(link.rstrip(".,;:)") for link in links))
+    elsewhere = [link for link in links if not link.startswith(f"{live_server.url}/")]
+    assert not elsewhere, f"links that do not open this server ({live_server.url}): {elsewhere}"
+    return links
+
+
+def read_email(live_server, *, to: str, subject: str, says: str) -> list[str]:
+    """Take the one email to `to` with this subject out of the outbox and read it: the key
+    sentence is there, no program text, and every link opens this server. Returns the links."""
+    found = [email for email in mail.outbox if email.to == [to] and email.subject == subject]
+    sent = [email.subject for email in mail.outbox if to in email.to]
+    assert len(found) == 1, f"emails to {to}: {sent}"
+    email = found[0]
+    mail.outbox.remove(email)
+    html = "".join(alternative[0] for alternative in email.alternatives)
+    assert says in email.body, email.body
+    for part in (email.subject, email.body, html):
+        assert not PROGRAM_TEXT.search(part), part
+    hrefs = [unescape(href) for href in HREF.findall(html)]
+    return on_this_server(live_server, URL.findall(email.body) + hrefs)
+
+
+def read_text(live_server, *, to: str, says: str) -> tuple[str, list[str]]:
+    """Take the one text to `to` out of the outbox and read it like `read_email`.
+    Returns the text and its links."""
+    found = [text for text in sms.outbox if text["to"] == to]
+    assert len(found) == 1, f"texts to {to}: {found}"
+    sms.outbox.remove(found[0])
+    body = found[0]["body"]
+    assert says in body, body
+    assert not PROGRAM_TEXT.search(body), body
+    return body, on_this_server(live_server, URL.findall(body))
+
+
+def nothing_else_sent() -> None:
+    """Every email and text the journey sent has been read."""
+    worker_sends()
+    assert not mail.outbox, [(email.to, email.subject) for email in mail.outbox]
+    assert not sms.outbox, sms.outbox
 
 
 @pytest.fixture
@@ -37,33 +108,54 @@ def topics(db):
 
 def test_resident_subscribes_in_spanish_without_an_account(page, a11y, live_server, topics):
     page.goto(f"{live_server.url}/es/alerts/")
-    a11y(page)
+    sees(page, a11y, "Alertas", "No hay alertas vigentes en este momento.")
     page.get_by_role("link", name=re.compile("Recibir alertas por correo")).click()
-    a11y(page)
+    sees(page, a11y, "Recibir alertas", "Primero le enviamos una confirmación")
 
     page.get_by_role("button", name="Suscribirse").click()
-    a11y(page)
+    sees(page, a11y, "Recibir alertas", "Escriba su dirección de correo electrónico.")
     expect(page.locator("[data-error-summary]")).to_be_focused()
 
     page.get_by_label("Dirección de correo electrónico").fill("lupe@example.com")
     choose(page, "Clima")
     page.get_by_role("button", name="Suscribirse").click()
     page.wait_for_url(re.compile("/es/alerts/subscribe/sent/"))
-    a11y(page)
+    sees(
+        page,
+        a11y,
+        "Revise su correo electrónico",
+        "Le enviamos un correo electrónico con un botón para confirmar su suscripción.",
+    )
     assert Subscription.objects.get(email="lupe@example.com").confirmed_at is None
 
-    send_pending()
-    message = mail.outbox[-1]
-    link = re.search(r"https?://\S+/alerts/subscribe/confirm/\S+/", message.body).group(0)
-    page.goto(live_server.url + "/" + link.split("/", 3)[3])
-    a11y(page)
+    worker_sends()
+    confirm, unsubscribe = read_email(
+        live_server,
+        to="lupe@example.com",
+        subject="Confirme su suscripción a las alertas",
+        says="Para empezar a recibir alertas, abra este enlace y oprima el botón",
+    )
+    page.goto(confirm)
+    sees(page, a11y, "Confirme su suscripción", "Sí, envíenme alertas")
     page.get_by_role("button", name=re.compile("envíenme alertas")).click()
-    a11y(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ya está suscrito")
+    sees(page, a11y, "Ya está suscrito", "Recibirá las alertas que eligió.")
     assert Subscription.objects.get(email="lupe@example.com").confirmed_at is not None
 
+    # The email's other link says what it would stop, and stops nothing until she presses.
+    page.goto(unsubscribe)
+    sees(
+        page,
+        a11y,
+        "¿Dejar de recibir estos correos?",
+        "Alertas de la ciudad sobre Clima, enviadas a l••••@example.com.",
+    )
+    nothing_else_sent()
 
-def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics):
+
+def test_officer_publishes_and_a_spanish_subscriber_reads_it_on_her_phone(
+    page, phone_page, a11y, live_server, topics
+):
+    make_subscription(topics[0], email="rosa@example.com", phone="+14082104412", language="es")
     officer = make_staff(Role.COMMUNICATIONS_OFFICER, "carmen@riverbend.example")
     console_sign_in(page, a11y, live_server, officer, "/console/alerts/alert/add/")
 
@@ -81,7 +173,7 @@ def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics
     page.locator("#id_expires_1").fill("12:00:00")
     page.locator("label[for=id_citywide_0]").click()  # Where: the whole city
     page.get_by_role("button", name="Save and continue editing").click()
-    a11y(page)
+    sees(page, a11y, "Change alert", "was added successfully")
     preview = page.locator(".alert-preview")
     expect(preview).to_contain_text("Calor extremo este fin de semana")
     expect(preview).to_contain_text("segment")
@@ -90,75 +182,127 @@ def test_officer_composes_previews_and_publishes(page, a11y, live_server, topics
 
     page.get_by_role("button", name="Publish now…").click()
     # Publishing cannot be undone: first a page that says how many messages go out.
-    expect(page.locator("#content-main")).to_contain_text("Publishing sends")
+    sees(page, a11y, "Publish now: are you sure?", "Publishing sends 1 email and 1 text now")
     expect(page.locator("#content-main")).to_contain_text("cannot be unpublished")
-    a11y(page)
     page.get_by_role("button", name="Yes, publish now").click()
-    expect(page.locator(".messagelist")).to_contain_text("Published")
-    a11y(page)
+    sees(page, a11y, "Change alert", "Published. Deliveries are going out")
     alert = Alert.objects.get(title_en="Heat warning this weekend")
     assert alert.status == "published" and alert.published_by == officer
     cap = page.request.get(f"{live_server.url}/alerts/{alert.pk}/cap.xml").text()
     assert "<event>Advertencia de calor extremo</event>" in cap
 
-    page.goto(f"{live_server.url}/es/alerts/{alert.pk}/")
-    a11y(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Calor extremo este fin de semana")
-    expect(page.locator(".usa-site-alert")).to_contain_text("Calor extremo")
+    # The Spanish-speaking subscriber gets it in Spanish, by email and by text, on her phone.
+    worker_sends(alert)
+    alert_page, unsubscribe = read_email(
+        live_server,
+        to="rosa@example.com",
+        subject="Alerta urgente: Calor extremo este fin de semana",
+        says="Tome agua y quédese adentro por la tarde.",
+    )
+    _, [from_the_text] = read_text(
+        live_server, to="+14082104412", says="Calor extremo este fin de semana"
+    )
+    assert from_the_text == alert_page
+    phone = phone_page
+    phone.goto(alert_page)
+    sees(phone, a11y, "Calor extremo este fin de semana", "Temperaturas de hasta 108°F el sábado.")
+    expect(phone.locator(".usa-site-alert")).to_contain_text("Calor extremo")
+    phone.goto(unsubscribe)
+    sees(
+        phone,
+        a11y,
+        "¿Dejar de recibir estos correos?",
+        "Alertas de la ciudad sobre Clima, enviadas a r••••@example.com.",
+    )
+    nothing_else_sent()
 
 
 def test_resident_manages_alerts_reads_messages_and_unsubscribes(page, a11y, live_server, topics):
-    from alerts import services
-    from alerts.tokens import unsubscribe_token
-    from tests.personas import make_resident
-
     maria = make_resident(
         "maria@example.com", language="es", first_name="María", phone="+14082104412"
     )
     page.goto(f"{live_server.url}/es/accounts/login/")
-    a11y(page)
+    sees(page, a11y, "Iniciar sesión", "Si aún no ha creado una cuenta, por favor regístrese")
     page.get_by_label("Correo electrónico").fill(maria.email)
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Iniciar sesión").click()
     page.wait_for_url(re.compile(r"/es/me/$"))
-    a11y(page)
+    sees(page, a11y, "Mi Ayuntamiento", "Le damos la bienvenida, María.")
 
     page.get_by_role("link", name="Elija sus alertas").click()
-    a11y(page)
+    sees(page, a11y, "Mis alertas", "Todavía no recibe alertas.")
     choose(page, "Clima")
     choose(page, "Enviar alertas por mensaje de texto")
     page.get_by_role("button", name="Guardar mis opciones de alertas").click()
-    a11y(page)
+    sees(page, a11y, "Mis alertas", "Se guardaron sus opciones de alertas.")
     subscription = Subscription.objects.get(user=maria)
     assert subscription.by_sms and subscription.language == "es"
 
-    services.notify(user=maria, template="subscription_code", context={"code": "123456"})
+    # The city warns about the weather: an email, a text, and a message in My City Hall.
+    alert = make_alert(
+        topics[0],
+        title_en="Heat advisory",
+        title_es="Aviso de calor",
+        body_en="Cooling centers are open until 9 p.m.",
+        body_es="Los centros de enfriamiento están abiertos hasta las 9 p. m.",
+    )
+    services.alert_publish(alert=alert, actor=make_staff(Role.COMMUNICATIONS_OFFICER))
+    worker_sends(alert)
+    alert_page, unsubscribe = read_email(
+        live_server,
+        to="maria@example.com",
+        subject="Aviso de la ciudad: Aviso de calor",
+        says="Los centros de enfriamiento están abiertos hasta las 9 p. m.",
+    )
+    _, [from_the_text] = read_text(live_server, to="+14082104412", says="Aviso de calor")
+    assert from_the_text == alert_page
+    page.goto(from_the_text)
+    sees(page, a11y, "Aviso de calor", "Los centros de enfriamiento están abiertos")
+
     page.goto(f"{live_server.url}/es/me/")
-    a11y(page)
+    sees(page, a11y, "Mi Ayuntamiento", "Aviso de calor")
     page.get_by_role("link", name="Todos los mensajes").click()
-    a11y(page)
-    page.get_by_role("link", name=re.compile("código")).first.click()
-    a11y(page)
+    sees(page, a11y, "Mensajes", "Mensajes de la ciudad, del más reciente al más antiguo")
+    page.get_by_role("link", name=re.compile("Aviso de calor")).first.click()
+    sees(page, a11y, "Aviso de la ciudad: Aviso de calor", "Los centros de enfriamiento")
 
-    token = unsubscribe_token(channel="email", subscription_id=subscription.pk)
-    page.goto(f"{live_server.url}/es/alerts/unsubscribe/{token}/")
-    a11y(page)
+    page.goto(unsubscribe)
+    sees(
+        page,
+        a11y,
+        "¿Dejar de recibir estos correos?",
+        "Alertas de la ciudad sobre Clima, enviadas a m••••@example.com.",
+    )
     page.get_by_role("button", name="Cancelar la suscripción").click()
-    a11y(page)
+    sees(page, a11y, "Se canceló su suscripción", "Ya no le enviaremos estos mensajes.")
     page.goto(f"{live_server.url}/es/alerts/unsubscribe/not-a-real-token/")
-    a11y(page)
+    sees(page, a11y, "Este enlace no funciona", "Puede estar incompleto o ser demasiado antiguo.")
+    nothing_else_sent()
 
 
-def test_text_message_code_page(page, a11y, live_server, topics):
+def test_resident_subscribes_by_text_with_the_code_we_sent(page, a11y, live_server, topics):
     page.goto(f"{live_server.url}/alerts/subscribe/")
-    a11y(page)
+    sees(page, a11y, "Get alerts", "We send a confirmation first")
     choose(page, "Text message")
     page.get_by_label("Mobile phone number").fill("(408) 210-4412")
     choose(page, "Weather")
     page.get_by_role("button", name="Subscribe").click()
     page.wait_for_url(re.compile("/alerts/subscribe/code/"))
-    a11y(page)
-    page.get_by_label("Code").fill("000000")
+    sees(page, a11y, "Enter the code we texted you", "Alerts start once you enter it.")
+
+    worker_sends()
+    text, links = read_text(live_server, to="+14082104412", says="your code is")
+    assert links == []
+    code = re.search(r"\b(\d{6})\b", text).group(1)
+
+    wrong_code = "000000" if code != "000000" else "111111"
+    page.get_by_label("Code").fill(wrong_code)
     page.get_by_role("button", name="Confirm").click()
-    a11y(page)
+    sees(page, a11y, "Enter the code we texted you", "That code is not right.")
     expect(page.locator("[data-error-summary]")).to_be_focused()
+
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Confirm").click()
+    sees(page, a11y, "You are subscribed", "You will get the alerts you chose.")
+    assert Subscription.objects.get(phone="+14082104412").confirmed_at is not None
+    nothing_else_sent()

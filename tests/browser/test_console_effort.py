@@ -135,7 +135,7 @@ def test_report_to_case_to_notice(browser, a11y, live_server):
     effort.click(today.get_by_role("link", name=re.compile(case.number)))
     a11y(field)
     effort.choose(field.get_by_label("Violation"), str(violation_type.pk))
-    field.get_by_label("What was found").fill("Weeds over 3 feet along the east fence.")
+    field.get_by_label("What was found", exact=True).fill("Weeds over 3 feet along the east fence.")
     effort.click(field.get_by_role("button", name="Record violation"))
     expect(field.locator(".messagelist")).to_contain_text("is now Violation confirmed")
     a11y(field)

@@ -1,6 +1,11 @@
-"""Browser journeys in headless Chromium, with axe on every page they visit."""
+"""Browser journeys in headless Chromium, with axe on every page they visit.
+
+Each page is checked the way a person reads it: its heading and the sentence they came for.
+Each email is read the same way, and its links are opened in the browser.
+"""
 
 import re
+from html import unescape
 
 import pytest
 from django.core import mail
@@ -8,50 +13,95 @@ from playwright.sync_api import expect
 
 from cityhall.models import User
 from cityhall.roles import Role
-from tests.personas import PASSWORD, make_staff, totp_code_from_secret
+from tests.personas import PASSWORD, make_resident, make_staff, totp_code_from_secret
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+URL = re.compile(r"https?://[^\s<>\"']+")
+HREF = re.compile(r"href=\"([^\"]+)\"")
+PROGRAM_TEXT = re.compile(r"<QuerySet|object at 0x|\bNone\b|\{\{|\}\}|\{%|%\}")
+
+
+def sees(page, a11y, heading: str, sentence: str) -> None:
+    """The page a person lands on: its heading, the sentence they came for; then axe."""
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    try:
+        expect(page.locator("main")).to_contain_text(sentence)
+    finally:
+        a11y(page)  # a page without its sentence is one failure, not a second one at teardown
+
+
+def read_email(live_server, *, to: str, subject: str, says: str) -> list[str]:
+    """Take the one email to `to` with this subject out of the outbox and read it: the key
+    sentence is there, no program text, and every link opens this server. Returns the links."""
+    found = [email for email in mail.outbox if email.to == [to] and email.subject == subject]
+    sent = [email.subject for email in mail.outbox if to in email.to]
+    assert len(found) == 1, f"emails to {to}: {sent}"
+    email = found[0]
+    mail.outbox.remove(email)
+    html = "".join(alternative[0] for alternative in email.alternatives)
+    assert says in email.body, email.body
+    for part in (email.subject, email.body, html):
+        assert not PROGRAM_TEXT.search(part), part
+    links = URL.findall(email.body) + [unescape(href) for href in HREF.findall(html)]
+    links = list(dict.fromkeys(link.rstrip(".,;:)") for link in links))
+    elsewhere = [link for link in links if not link.startswith(f"{live_server.url}/")]
+    assert not elsewhere, f"links that do not open this server ({live_server.url}): {elsewhere}"
+    return links
 
 
 def test_resident_signs_up_verifies_and_sees_my_city_hall_in_spanish(page, a11y, live_server):
     page.goto(f"{live_server.url}/es/")
-    a11y(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ayuntamiento Virtual")
+    sees(page, a11y, "Ayuntamiento Virtual", "Haga sus trámites con City of Riverbend en línea")
 
     page.get_by_role("navigation").get_by_role("link", name="Crear una cuenta").click()
-    a11y(page)
+    sees(page, a11y, "Registrarse", "¿Ya tiene una cuenta?")
 
     # A mistake first: the error summary takes focus and what was typed stays.
     page.get_by_label("Correo electrónico").fill("rosa@example.com")
     page.get_by_label("Contraseña", exact=True).fill("corta")
     page.get_by_label("Contraseña (de nuevo)").fill("otra")
     page.get_by_role("button", name=re.compile("Registrarse|Crear")).click()
-    a11y(page)
+    sees(page, a11y, "Registrarse", "La contraseña es demasiado corta.")
     expect(page.locator("[data-error-summary]")).to_be_focused()
     expect(page.get_by_label("Correo electrónico")).to_have_value("rosa@example.com")
 
     page.get_by_label("Contraseña", exact=True).fill("una-clave-muy-larga-2026")
     page.get_by_label("Contraseña (de nuevo)").fill("una-clave-muy-larga-2026")
     page.get_by_role("button", name=re.compile("Registrarse|Crear")).click()
-    a11y(page)
-    assert User.objects.get(email="rosa@example.com").preferred_language == "es"
 
     # "Check your email", with a way to ask for the link again.
-    expect(page.get_by_role("heading", level=1)).to_have_text("Revise su correo electrónico")
+    sees(
+        page,
+        a11y,
+        "Revise su correo electrónico",
+        "Le enviamos un enlace para confirmar su correo electrónico.",
+    )
     expect(page.get_by_role("link", name="Enviar el enlace de nuevo")).to_be_visible()
+    assert User.objects.get(email="rosa@example.com").preferred_language == "es"
 
-    link = re.search(r"https?://\S+/es/accounts/confirm-email/\S+", mail.outbox[-1].body).group(0)
-    page.goto(link)
-    a11y(page)
+    [confirm] = read_email(
+        live_server,
+        to="rosa@example.com",
+        subject="Confirme su dirección de correo electrónico",
+        says="Para confirmarla, abra este enlace y oprima el botón:",
+    )
+    page.goto(confirm)
+    sees(
+        page,
+        a11y,
+        "Confirmar dirección de correo electrónico",
+        "confirme que rosa@example.com es una dirección de correo electrónico",
+    )
     page.get_by_role("button", name="Confirmar").click()
     # Confirming in the browser that signed up signs the person in.
     page.wait_for_url(re.compile(r"/es/me/$"))
-    a11y(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Mi Ayuntamiento")
+    sees(page, a11y, "Mi Ayuntamiento", "Su dirección de correo electrónico rosa@example.com está")
+
     page.get_by_role("button", name="Cerrar sesión").click()
-    a11y(page)
+    sees(page, a11y, "Ayuntamiento Virtual", "Ha cerrado sesión.")
     page.get_by_role("navigation").get_by_role("link", name="Iniciar sesión").click()
-    a11y(page)
+    sees(page, a11y, "Iniciar sesión", "Si aún no ha creado una cuenta, por favor regístrese")
 
     # Sign in with the keyboard alone.
     page.get_by_label("Correo electrónico").focus()
@@ -62,24 +112,24 @@ def test_resident_signs_up_verifies_and_sees_my_city_hall_in_spanish(page, a11y,
     page.keyboard.type("una-clave-muy-larga-2026")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/es/me/$"))
-    a11y(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Mi Ayuntamiento")
+    sees(page, a11y, "Mi Ayuntamiento", "Ha iniciado sesión como rosa@example.com.")
     expect(page.locator("html")).to_have_attribute("lang", "es")
+    assert not mail.outbox, [email.subject for email in mail.outbox]
 
 
 def test_staff_signs_in_enrols_an_authenticator_and_reaches_the_console(page, a11y, live_server):
     make_staff(Role.PERMIT_TECHNICIAN, "tomas@riverbend.example")
     page.goto(f"{live_server.url}/console/")
-    a11y(page)
+    sees(page, a11y, "Sign in", "Step 1 of 2: your email address and password.")
     page.get_by_label("Email address").fill("tomas@riverbend.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(re.compile("/console/enrol/"))
-    a11y(page)
+    sees(page, a11y, "Set up two-step sign-in", "In your app, add an account and scan this QR code")
 
     page.get_by_label("Code").fill("123456")
     page.get_by_role("button", name="Confirm and continue").click()
-    a11y(page)
+    sees(page, a11y, "Set up two-step sign-in", "That code is not valid.")
     expect(page.locator("[data-error-summary]")).to_be_focused()
 
     page.wait_for_timeout(1100)  # a wrong code makes the device wait a second (throttling)
@@ -87,19 +137,18 @@ def test_staff_signs_in_enrols_an_authenticator_and_reaches_the_console(page, a1
     page.get_by_label("Code").fill(totp_code_from_secret(secret))
     page.get_by_role("button", name="Confirm and continue").click()
     page.wait_for_url(re.compile("/console/backup-codes/"))
-    a11y(page)
+    sees(page, a11y, "Your backup codes", "Your authenticator app is set up.")
     expect(page.get_by_role("list", name="Backup codes").get_by_role("listitem")).to_have_count(10)
 
     page.get_by_role("link", name=re.compile("I have saved my codes")).click()
     page.wait_for_url(re.compile("/console/$"))
-    a11y(page)
+    sees(page, a11y, "My work", "Each number opens the list it counts.")
     expect(page.get_by_role("banner").get_by_role("link", name="City Hall console")).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My work")
 
 
 def test_skip_link_is_the_first_stop_for_keyboard_users(page, a11y, live_server):
     page.goto(f"{live_server.url}/")
-    a11y(page)
+    sees(page, a11y, "Virtual City Hall", "Do your business with the City of Riverbend online")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to main content")
     expect(skip).to_be_focused()
@@ -108,22 +157,21 @@ def test_skip_link_is_the_first_stop_for_keyboard_users(page, a11y, live_server)
 
 
 def test_profile_on_a_phone_keeps_input_after_an_error(phone_page, a11y, live_server):
-    from tests.personas import make_resident
-
     make_resident("ana@example.com", language="es", first_name="Ana")
     page = phone_page
     page.goto(f"{live_server.url}/es/accounts/login/")
-    a11y(page)
+    sees(page, a11y, "Iniciar sesión", "Si aún no ha creado una cuenta, por favor regístrese")
     page.get_by_label("Correo electrónico").fill("ana@example.com")
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Iniciar sesión").click()
     page.wait_for_url(re.compile(r"/es/me/$"))
-    a11y(page)
+    sees(page, a11y, "Mi Ayuntamiento", "Le damos la bienvenida, Ana.")
+
     page.get_by_role("link", name="Cambie su perfil y sus preferencias").click()
-    a11y(page)
+    sees(page, a11y, "Su perfil", "Usted inicia sesión como ana@example.com.")
     page.get_by_label("Número de teléfono celular").fill("12")
     page.get_by_label("Domicilio").fill("214 Calle Palma")
     page.get_by_role("button", name="Guardar perfil").click()
-    a11y(page)
+    sees(page, a11y, "Su perfil", "Ese número de teléfono no existe. Revise el código de área")
     expect(page.locator("[data-error-summary]")).to_be_focused()
     expect(page.get_by_label("Domicilio")).to_have_value("214 Calle Palma")

@@ -190,6 +190,10 @@ def test_confirming_the_email_signs_in_and_lands_where_sign_up_started(client, m
     start = "/es/permits/apply/?type=FEN"
     login = client.get("/es/permits/apply/?type=FEN", follow=True).content.decode()
     assert "/es/accounts/signup/?next=%2Fes%2Fpermits%2Fapply%2F%3Ftype%3DFEN" in login
+    # The header's "Create an account" keeps it too, not only the link in the page.
+    assert (
+        login.count('href="/es/accounts/signup/?next=%2Fes%2Fpermits%2Fapply%2F%3Ftype%3DFEN"') == 2
+    )
     page = client.get(f"/es/accounts/signup/?next={start}").content.decode()
     assert 'name="next"' in page  # the form carries where the resident started
     response = client.post(

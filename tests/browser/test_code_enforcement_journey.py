@@ -4,16 +4,12 @@ report's page. Axe on every page."""
 
 import io
 import re
-from html import unescape
 
 import pytest
 from django.core import mail
 from PIL import Image
 from playwright.sync_api import expect
 
-from alerts.constants import DeliveryStatus
-from alerts.delivery import delivery_send
-from alerts.models import Delivery
 from cityhall.places import DEMO_NEIGHBORHOODS, neighborhoods_load
 from cityhall.roles import Role
 from code_enforcement import automation
@@ -27,57 +23,16 @@ from code_enforcement.models import (
     ViolationType,
 )
 from tests.browser.console import new_staff_page
+from tests.browser.messages import choose, read_email, sees, worker_sends
 from tests.personas import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-URL = re.compile(r"https?://[^\s<>\"']+")
-HREF = re.compile(r"href=\"([^\"]+)\"")
-PROGRAM_TEXT = re.compile(r"<QuerySet|object at 0x|\bNone\b|\{\{|\}\}|\{%|%\}")
 
 
 def jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (40, 120, 40)).save(buffer, "JPEG")
     return buffer.getvalue()
-
-
-def choose(page, label: str) -> None:
-    page.locator("label", has_text=re.compile(f"^{re.escape(label)}")).first.click()
-
-
-def sees(page, a11y, heading: str, sentence: str) -> None:
-    """The page a person lands on: its heading, the sentence they came for; then axe."""
-    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    try:
-        expect(page.locator("main")).to_contain_text(sentence)
-    finally:
-        a11y(page)  # a page without its sentence is one failure, not a second one at teardown
-
-
-def worker_sends() -> None:
-    """What the worker does after the commit: send the deliveries that are due."""
-    for pk in Delivery.objects.filter(status=DeliveryStatus.PENDING).values_list("pk", flat=True):
-        delivery_send(delivery_id=pk)
-
-
-def read_email(live_server, *, to: str, subject: str, says: str) -> list[str]:
-    """Take the one email to `to` with this subject out of the outbox and read it: the key
-    sentence is there, no program text, and every link opens this server. Returns the links."""
-    found = [email for email in mail.outbox if email.to == [to] and email.subject == subject]
-    sent = [email.subject for email in mail.outbox if to in email.to]
-    assert len(found) == 1, f"emails to {to}: {sent}"
-    email = found[0]
-    mail.outbox.remove(email)
-    html = "".join(alternative[0] for alternative in email.alternatives)
-    assert says in email.body, email.body
-    for part in (email.subject, email.body, html):
-        assert not PROGRAM_TEXT.search(part), part
-    links = URL.findall(email.body) + [unescape(href) for href in HREF.findall(html)]
-    links = list(dict.fromkeys(link.rstrip(".,;:)") for link in links))
-    elsewhere = [link for link in links if not link.startswith(f"{live_server.url}/")]
-    assert not elsewhere, f"links that do not open this server ({live_server.url}): {elsewhere}"
-    return links
 
 
 @pytest.fixture

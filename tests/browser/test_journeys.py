@@ -5,7 +5,6 @@ Each email is read the same way, and its links are opened in the browser.
 """
 
 import re
-from html import unescape
 
 import pytest
 from django.core import mail
@@ -13,41 +12,10 @@ from playwright.sync_api import expect
 
 from cityhall.models import User
 from cityhall.roles import Role
+from tests.browser.messages import read_email, sees
 from tests.personas import PASSWORD, make_resident, make_staff, totp_code_from_secret
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-URL = re.compile(r"https?://[^\s<>\"']+")
-HREF = re.compile(r"href=\"([^\"]+)\"")
-PROGRAM_TEXT = re.compile(r"<QuerySet|object at 0x|\bNone\b|\{\{|\}\}|\{%|%\}")
-
-
-def sees(page, a11y, heading: str, sentence: str) -> None:
-    """The page a person lands on: its heading, the sentence they came for; then axe."""
-    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    try:
-        expect(page.locator("main")).to_contain_text(sentence)
-    finally:
-        a11y(page)  # a page without its sentence is one failure, not a second one at teardown
-
-
-def read_email(live_server, *, to: str, subject: str, says: str) -> list[str]:
-    """Take the one email to `to` with this subject out of the outbox and read it: the key
-    sentence is there, no program text, and every link opens this server. Returns the links."""
-    found = [email for email in mail.outbox if email.to == [to] and email.subject == subject]
-    sent = [email.subject for email in mail.outbox if to in email.to]
-    assert len(found) == 1, f"emails to {to}: {sent}"
-    email = found[0]
-    mail.outbox.remove(email)
-    html = "".join(alternative[0] for alternative in email.alternatives)
-    assert says in email.body, email.body
-    for part in (email.subject, email.body, html):
-        assert not PROGRAM_TEXT.search(part), part
-    links = URL.findall(email.body) + [unescape(href) for href in HREF.findall(html)]
-    links = list(dict.fromkeys(link.rstrip(".,;:)") for link in links))
-    elsewhere = [link for link in links if not link.startswith(f"{live_server.url}/")]
-    assert not elsewhere, f"links that do not open this server ({live_server.url}): {elsewhere}"
-    return links
 
 
 def test_resident_signs_up_verifies_and_sees_my_city_hall_in_spanish(page, a11y, live_server):

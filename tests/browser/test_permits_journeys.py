@@ -4,12 +4,14 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from cityhall.roles import Role
 from permits.constants import FeeKind, Status
 from permits.models import Application, DocumentRequirement, PermitType
 from tests.browser.console import new_staff_page, track
+from tests.browser.messages import read_email, sees, worker_sends
 from tests.personas import PASSWORD, make_resident, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,6 +52,15 @@ WORDS = {
         "sign_in": "Sign in",
         "email": "Email",
         "password": "Password",
+        "received": "We received your application {}.",
+        "received_says": "We received your application FEN-",
+        "reviewing": "Your application {} is being reviewed.",
+        "needs_info": "We need more information about your application {}.",
+        "approved": "Your application {} was approved.",
+        "approved_says": "Conditions: Keep within the property line.",
+        "issued_mail": "Your permit {} was issued.",
+        "issued_next": "Issued. Keep it for your records.",
+        "info_heading": "We need more information",
     },
     "es": {
         "prefix": "/es",
@@ -84,6 +95,17 @@ WORDS = {
         "sign_in": "Iniciar sesión",
         "email": "Correo electrónico",
         "password": "Contraseña",
+        "received": "Recibimos su solicitud {}.",
+        "received_says": "Recibimos su solicitud FEN-",
+        "reviewing": "Su solicitud {} está en revisión.",
+        "needs_info": "Necesitamos más información sobre su solicitud {}.",
+        "approved": "Se aprobó su solicitud {}.",
+        # Staff wrote the conditions in English only: the Spanish email says so.
+        "approved_says": "Keep within the property line.\n(El personal de la ciudad escribió esto "
+        "en inglés.)",
+        "issued_mail": "Se emitió su permiso {}.",
+        "issued_next": "Emitido. Guárdelo para sus registros.",
+        "info_heading": "Necesitamos más información",
     },
 }
 
@@ -187,6 +209,9 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     application = Application.objects.get(applicant=resident)
     assert re.fullmatch(r"FEN-\d{4}-000001", application.number)
     assert application.fee_total == Decimal("120.00")
+    number = application.number
+    worker_sends()
+    read_email(live_server, to=resident.email, subject=w["received"].format(number), says=number)
 
     # A plan reviewer accepts it and asks for more information.
     change = f"/console/permits/application/{application.pk}/change/"
@@ -204,9 +229,17 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     application.refresh_from_db()
     assert application.status == Status.INFO_REQUESTED
 
-    # The resident answers.
-    page.goto(f"{live_server.url}{w['prefix']}/permits/{application.number}/")
-    a11y(page)
+    # The resident reads the emails and answers from the link in the last one.
+    worker_sends()
+    read_email(live_server, to=resident.email, subject=w["reviewing"].format(number), says=number)
+    link, *_ = read_email(
+        live_server,
+        to=resident.email,
+        subject=w["needs_info"].format(number),
+        says="Show the fence height on the plan.",
+    )
+    page.goto(link)
+    sees(page, a11y, number, w["info_heading"])
     expect(page.get_by_role("region", name=re.compile("information|información"))).to_contain_text(
         "Show the fence height on the plan."
     )
@@ -244,9 +277,21 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     application.refresh_from_db()
     assert application.status == Status.ISSUED
 
-    page.goto(f"{live_server.url}{w['prefix']}/permits/{application.number}/")
-    a11y(page)
+    worker_sends()
+    read_email(
+        live_server,
+        to=resident.email,
+        subject=w["approved"].format(number),
+        says=w["approved_says"],
+    )
+    link, *_ = read_email(
+        live_server, to=resident.email, subject=w["issued_mail"].format(number), says=number
+    )
+    page.goto(link)
+    sees(page, a11y, number, w["issued_next"])
     expect(page.locator(".usa-tag").first).to_have_text(w["issued"])
+    unread = [m.subject for m in mail.outbox if resident.email in m.to]
+    assert not unread, unread  # every email the resident was sent has been read
     page.goto(f"{live_server.url}{w['prefix']}/me/")
     a11y(page)
     expect(page.get_by_role("link", name=application.number, exact=True)).to_be_visible()

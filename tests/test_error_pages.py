@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -83,3 +85,25 @@ def test_a_form_that_fails_its_csrf_check_says_what_to_do_in_spanish():
     assert "<h1>No se pudo enviar el formulario</h1>" in page
     assert "Vuelva atrás, recargue la página" in page
     assert "Estás" not in page and "tu navegador" not in page
+
+
+@pytest.mark.parametrize(
+    ("url", "heading", "next_step"),
+    [
+        (
+            "/es/accounts/confirm-email/roto/",
+            "Este enlace ya no funciona",
+            'href="/es/accounts/confirmation/resend/"',
+        ),
+        (
+            "/es/accounts/password/reset/key/1-roto/",
+            "Este enlace ya no funciona",
+            'href="/es/accounts/password/reset/"',
+        ),
+    ],
+)
+def test_an_old_or_garbled_account_link_says_what_to_do_next(url, heading, next_step):
+    response = Client().get(url, follow=True)
+    page = response.content.decode()
+    assert re.search(rf"<h1[^>]*>\s*{heading}\s*</h1>", page), page[-3000:]
+    assert next_step in page and "Envíenme un enlace nuevo" in page

@@ -61,6 +61,16 @@ WORDS = {
         "issued_mail": "Your permit {} was issued.",
         "issued_next": "Issued. Keep it for your records.",
         "info_heading": "We need more information",
+        "me": "My City Hall",
+        "permits": "Permits and licenses",
+        "apply_heading": "Apply for a permit or license",
+        "fences": "Fences over 6 feet.",
+        "task_list": "Your application",
+        "complete_each": "Complete each part.",
+        "saved": "Saved.",
+        "slot_intro": "Upload each document in its own place below",
+        "not_yet": "Not uploaded yet.",
+        "number_is": "Your application number is",
     },
     "es": {
         "prefix": "/es",
@@ -106,6 +116,16 @@ WORDS = {
         "issued_mail": "Se emitió su permiso {}.",
         "issued_next": "Emitido. Guárdelo para sus registros.",
         "info_heading": "Necesitamos más información",
+        "me": "Mi Ayuntamiento",
+        "permits": "Permisos y licencias",
+        "apply_heading": "Solicitar un permiso o una licencia",
+        "fences": "Cercas de más de 6 pies.",
+        "task_list": "Su solicitud",
+        "complete_each": "Complete cada parte.",
+        "saved": "Guardado.",
+        "slot_intro": "Suba cada documento en su lugar, abajo",
+        "not_yet": "Todavía no se ha subido.",
+        "number_is": "El número de su solicitud es",
     },
 }
 
@@ -149,32 +169,33 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     page.get_by_label(w["password"]).fill(PASSWORD)
     page.get_by_role("button", name=w["sign_in"]).click()
     page.wait_for_url(re.compile(r"/me/$"))
-    a11y(page)
+    sees(page, a11y, w["me"], "Ana")
     page.goto(f"{live_server.url}{w['prefix']}/permits/")
-    a11y(page)
+    sees(page, a11y, w["permits"], w["fences"])
     page.get_by_role("button", name=re.compile(w["apply"].split(":")[1].strip())).first.click()
     page.get_by_role("link", name=w["apply"]).click()
-    a11y(page)
+    sees(page, a11y, w["apply_heading"], w["fences"])
     page.get_by_role("button", name=w["start"]).click()
-    a11y(page)
+    sees(page, a11y, w["task_list"], w["complete_each"])
 
     page.get_by_role("link", name=w["applicant"]).click()
-    a11y(page)
+    sees(page, a11y, w["applicant"], w["name"])
     page.get_by_label(w["name"]).fill("Ana Torres")
     page.get_by_label(w["address"]).fill("214 Calle Palma")
     page.get_by_role("button", name=w["save"]).click()
-    a11y(page)
+    sees(page, a11y, w["task_list"], w["saved"])
 
     page.get_by_role("link", name=w["project"]).click()
-    a11y(page)
+    sees(page, a11y, w["project"], w["describe"])
     page.get_by_label(w["describe"]).fill("Six-foot wooden fence in the back yard")
     page.get_by_label(w["units"]).fill("80")
     page.get_by_role("button", name=w["save"]).click()
-    a11y(page)
+    sees(page, a11y, w["task_list"], w["saved"])
 
     page.get_by_role("link", name=w["documents"], exact=True).click()
     page.wait_for_url(re.compile("/documents/$"))
-    a11y(page)
+    sees(page, a11y, w["documents"], w["not_yet"])
+    expect(page.locator("main")).to_contain_text(w["slot_intro"])
     # Each document has its own place: the slot says which document the file is.
     slot = page.get_by_role("region", name=w["site_plan"])
     slot.get_by_label(w["file"]).set_input_files(
@@ -204,8 +225,7 @@ def test_apply_review_approve_issue(browser, a11y, live_server, fence, language)
     expect(page.locator("main")).to_contain_text("Six-foot cedar fence in the back yard")
     page.get_by_text(re.compile(w["declare"])).click()
     page.get_by_role("button", name=w["submit"]).click()
-    a11y(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text(w["submitted"])
+    sees(page, a11y, w["submitted"], w["number_is"])
     application = Application.objects.get(applicant=resident)
     assert re.fullmatch(r"FEN-\d{4}-000001", application.number)
     assert application.fee_total == Decimal("120.00")

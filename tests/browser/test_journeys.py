@@ -58,8 +58,8 @@ def test_resident_signs_up_verifies_and_sees_my_city_hall_in_spanish(page, a11y,
     sees(
         page,
         a11y,
-        "Confirmar dirección de correo electrónico",
-        "confirme que rosa@example.com es una dirección de correo electrónico",
+        "Confirme su dirección de correo electrónico",
+        "Confirme que rosa@example.com es su dirección de correo electrónico para el Ayuntamiento.",
     )
     page.get_by_role("button", name="Confirmar").click()
     # Confirming in the browser that signed up signs the person in.

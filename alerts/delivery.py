@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Iterable
 from datetime import timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.urls import reverse, translate_url
@@ -27,6 +28,7 @@ from django.utils.translation import override
 
 from cityhall.links import absolute_url
 from cityhall.phones import sms_budget_key, sms_country_allowed
+from cityhall.ratelimit import wait_turn
 
 from .constants import BANNER_SEVERITIES, AlertStatus, Channel, DeliveryStatus
 from .models import Alert, Delivery, Notification, Subscription
@@ -124,42 +126,74 @@ def _fan_out_batch(alert: Alert, subscriber_ids: list[int], rendered_by_language
         notification__subscription_id__in=subscriber_ids,
         status=DeliveryStatus.PENDING,
     ).values_list("pk", "channel")
-    urgent = alert.severity in BANNER_SEVERITIES
-    for delivery_id, channel in pending:
-        enqueue_send(delivery_id, channel, urgent=urgent)
+    enqueue_sends(pending, urgent=alert.severity in BANNER_SEVERITIES)
     return len(new_notifications)
 
 
 # --- Sending ----------------------------------------------------------------------------------
 
 
-def _claim(delivery_id: int) -> Delivery | None:
+def _claim(delivery_ids: list[int]) -> list[Delivery]:
+    """Take the due, pending rows among `delivery_ids` that no other worker holds: one
+    transaction marks them "sending" and counts the attempt."""
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
-            .select_related("notification")
+        rows = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("notification__alert")
             .filter(
-                pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()
+                pk__in=delivery_ids,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at__lte=timezone.now(),
             )
-            .first()
+            .order_by("pk")
         )
-        if delivery is None:
-            return None
-        delivery.status = DeliveryStatus.SENDING
-        delivery.claimed_at = timezone.now()
-        delivery.attempts += 1
-        delivery.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
-    return delivery
+        if not rows:
+            return []
+        now = timezone.now()
+        Delivery.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=DeliveryStatus.SENDING,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    for row in rows:
+        row.status, row.claimed_at, row.attempts = DeliveryStatus.SENDING, now, row.attempts + 1
+    return rows
 
 
 def delivery_send(*, delivery_id: int) -> str | None:
     """Send one delivery if it is due and nobody else has it. Returns its final status."""
-    delivery = _claim(delivery_id)
-    if delivery is None:
-        return None
+    return deliveries_send(delivery_ids=[delivery_id])[delivery_id]
+
+
+def deliveries_send(*, delivery_ids: list[int]) -> dict[int, str | None]:
+    """Send a batch of deliveries: each is claimed, sent and marked on its own, so a failure or
+    a crash loses nothing and sends nothing twice. Emails of a batch share one SMTP connection.
+    Returns each id's final status (None for rows not due or taken by another worker)."""
+    results: dict[int, str | None] = dict.fromkeys(delivery_ids)
+    claimed = _claim(list(delivery_ids))
+    if not claimed:
+        return results
+    connection = None
+    try:
+        for row in claimed:
+            if row.channel == Channel.EMAIL and connection is None:
+                connection = mailers.default
+            results[row.pk] = _send_claimed(row, connection)
+    finally:
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # the messages are sent; a failed QUIT changes nothing
+                logger.info("closing the SMTP connection failed", exc_info=True)
+    return results
+
+
+def _send_claimed(delivery: Delivery, connection) -> str:
     try:
         if delivery.channel == Channel.EMAIL:
-            provider_id = _send_email(delivery)
+            wait_turn("email", settings.ALERTS_EMAIL_RATE)
+            provider_id = _send_email(delivery, connection)
         elif delivery.channel == Channel.SMS:
             if not sms_country_allowed(delivery.address):
                 raise SmsError(
@@ -167,6 +201,7 @@ def delivery_send(*, delivery_id: int) -> str | None:
                 )
             if not _sms_budget_allows(urgent=_is_urgent(delivery.notification)):
                 return _defer_to_tomorrow(delivery)
+            wait_turn("sms", settings.ALERTS_SMS_RATE)
             provider_id = get_backend().send(
                 to=delivery.address, body=delivery.notification.sms_text
             )
@@ -176,6 +211,8 @@ def delivery_send(*, delivery_id: int) -> str | None:
         return _failed(delivery, str(error), retryable=error.retryable)
     except Exception as error:
         logger.warning("delivery %s failed: %s", delivery.pk, error)
+        if connection is not None:
+            _drop_connection(connection)  # the next email of the batch opens a fresh one
         return _failed(delivery, f"{type(error).__name__}: {error}", retryable=True)
     Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(
         status=DeliveryStatus.SENT,
@@ -185,6 +222,14 @@ def delivery_send(*, delivery_id: int) -> str | None:
         updated_at=timezone.now(),
     )
     return DeliveryStatus.SENT
+
+
+def _drop_connection(connection) -> None:
+    try:
+        connection.close()
+    except Exception:
+        logger.info("closing a broken SMTP connection failed", exc_info=True)
+        connection.connection = None
 
 
 def _is_urgent(notification: Notification) -> bool:
@@ -251,7 +296,7 @@ def _unsubscribe_url(delivery: Delivery) -> str:
     return absolute_url(path)
 
 
-def _send_email(delivery: Delivery) -> str:
+def _send_email(delivery: Delivery, connection=None) -> str:
     notification = delivery.notification
     unsubscribe_url = _unsubscribe_url(delivery)
     headers = {"X-CityHall-Delivery": str(delivery.pk)}
@@ -279,7 +324,9 @@ def _send_email(delivery: Delivery) -> str:
     )
     if html:
         message.attach_alternative(html, "text/html")
-    message.send()
+    connection = connection or mailers.default
+    connection.open()  # kept open for the rest of the batch
+    connection.send_messages([message])
     return headers["Message-ID"]
 
 
@@ -310,8 +357,7 @@ def deliveries_sweep(*, now=None) -> dict[str, int]:
     Delivery.objects.filter(
         pk__in=[pk for pk, _c, _s in lost_claims], status=DeliveryStatus.SENDING
     ).update(status=DeliveryStatus.PENDING, updated_at=now)
-    for delivery_id, channel, severity in lost_claims:
-        enqueue_send(delivery_id, channel, on_commit=False, urgent=severity in BANNER_SEVERITIES)
+    _enqueue_by_urgency(lost_claims)
     # Due rows that are either waiting for a retry (only the sweeper sends those) or were
     # queued long ago and evidently lost their message.
     # A retry is due once next_attempt_at passes (updated_at marks when it was last queued).
@@ -322,8 +368,7 @@ def deliveries_sweep(*, now=None) -> dict[str, int]:
         .values_list("pk", "channel", "notification__alert__severity")[:5000]
     )
     Delivery.objects.filter(pk__in=[pk for pk, _c, _s in due]).update(updated_at=now)
-    for delivery_id, channel, severity in due:
-        enqueue_send(delivery_id, channel, on_commit=False, urgent=severity in BANNER_SEVERITIES)
+    _enqueue_by_urgency(due)
     unfinished = list(
         Alert.objects.filter(
             status__in=[AlertStatus.PUBLISHED, AlertStatus.CANCELLED],
@@ -334,6 +379,19 @@ def deliveries_sweep(*, now=None) -> dict[str, int]:
     for alert_id, severity in unfinished:
         enqueue_fan_out(alert_id, on_commit=False, urgent=severity in BANNER_SEVERITIES)
     return {"reclaimed": len(lost_claims), "requeued": len(due), "fan_outs": len(unfinished)}
+
+
+def _enqueue_by_urgency(rows: list[tuple[int, str, str | None]]) -> None:
+    for urgent in (True, False):
+        enqueue_sends(
+            [
+                (pk, channel)
+                for pk, channel, severity in rows
+                if (severity in BANNER_SEVERITIES) == urgent
+            ],
+            on_commit=False,
+            urgent=urgent,
+        )
 
 
 @transaction.atomic
@@ -349,9 +407,7 @@ def deliveries_retry_failed(*, alert: Alert) -> int:
         next_attempt_at=timezone.now(),
         updated_at=timezone.now(),
     )
-    urgent = alert.severity in BANNER_SEVERITIES
-    for delivery_id, channel in rows:
-        enqueue_send(delivery_id, channel, urgent=urgent)
+    enqueue_sends(rows, urgent=alert.severity in BANNER_SEVERITIES)
     return len(rows)
 
 
@@ -386,9 +442,7 @@ def _deliveries_for(notification: Notification, addresses: dict[str, str]) -> li
             )
         )
     Delivery.objects.bulk_create(rows)
-    for row in rows:
-        if row.status == DeliveryStatus.PENDING:
-            enqueue_send(row.pk, row.channel)
+    enqueue_sends((row.pk, row.channel) for row in rows if row.status == DeliveryStatus.PENDING)
     return rows
 
 
@@ -460,10 +514,7 @@ def notify_address(
 # --- Queueing ---------------------------------------------------------------------------------
 # Tasks are named, not imported: tasks.py imports this module, never the reverse.
 
-SEND_TASKS = {
-    Channel.EMAIL: "alerts.tasks.send_email_delivery",
-    Channel.SMS: "alerts.tasks.send_sms_delivery",
-}
+SEND_TASK = "alerts.tasks.send_deliveries"
 FAN_OUT_TASK = "alerts.tasks.fan_out_alert"
 
 
@@ -482,12 +533,24 @@ def _enqueue(task_name: str, *args, on_commit: bool = True, urgent: bool = False
         signature.delay()
 
 
+def enqueue_sends(
+    rows: Iterable[tuple[int, str]], *, on_commit: bool = True, urgent: bool = False
+) -> None:
+    """Queue deliveries (id, channel) in tasks of SEND_BATCH_SIZE, one channel per task (emails
+    of a task share an SMTP connection); severe and extreme alerts on the urgent queue."""
+    by_channel: dict[str, list[int]] = {}
+    for delivery_id, channel in rows:
+        by_channel.setdefault(channel, []).append(delivery_id)
+    size = settings.SEND_BATCH_SIZE
+    for ids in by_channel.values():
+        for start in range(0, len(ids), size):
+            _enqueue(SEND_TASK, ids[start : start + size], on_commit=on_commit, urgent=urgent)
+
+
 def enqueue_send(
     delivery_id: int, channel: str, *, on_commit: bool = True, urgent: bool = False
 ) -> None:
-    """Queue a delivery on its channel's task (each channel has its own rate); severe and
-    extreme alerts on the urgent queue."""
-    _enqueue(SEND_TASKS[channel], delivery_id, on_commit=on_commit, urgent=urgent)
+    enqueue_sends([(delivery_id, channel)], on_commit=on_commit, urgent=urgent)
 
 
 def enqueue_fan_out(alert_id: int, *, on_commit: bool = True, urgent: bool = False) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from . import delivery, services
 
@@ -15,12 +14,20 @@ def fan_out_alert(alert_id: int) -> int:
     return delivery.alert_fan_out(alert_id=alert_id)
 
 
-@shared_task(**IDEMPOTENT, rate_limit=settings.ALERTS_EMAIL_RATE)
+# No Celery `rate_limit` here: it is per worker process and stalls a long queue (one task a
+# second after a big fan-out). A provider's limit is kept by the app (ALERTS_EMAIL_RATE).
+@shared_task(**IDEMPOTENT)
+def send_deliveries(delivery_ids: list[int]) -> dict:
+    return delivery.deliveries_send(delivery_ids=delivery_ids)
+
+
+# Single-delivery tasks: kept so that messages queued by an earlier release still run.
+@shared_task(**IDEMPOTENT)
 def send_email_delivery(delivery_id: int) -> str | None:
     return delivery.delivery_send(delivery_id=delivery_id)
 
 
-@shared_task(**IDEMPOTENT, rate_limit=settings.ALERTS_SMS_RATE)
+@shared_task(**IDEMPOTENT)
 def send_sms_delivery(delivery_id: int) -> str | None:
     return delivery.delivery_send(delivery_id=delivery_id)
 

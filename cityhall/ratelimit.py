@@ -75,3 +75,24 @@ def check(request, scope: str, *, destinations: tuple[str, ...] = ()) -> None:
     for destination in destinations:
         if destination and "destination" in rates:
             hit(f"{scope}:to", destination, rates["destination"])
+
+
+def wait_turn(scope: str, rate: str, *, sleep=time.sleep, clock=time.time) -> None:
+    """Block until one more send fits in `rate` for `scope`, counted in Redis across every
+    worker: a provider's limit ("20/s"), kept by the app rather than by Celery's per-worker
+    `rate_limit`. An empty rate means no limit."""
+    if not rate:
+        return
+    count, window = parse(rate)
+    while True:
+        now = clock()
+        start = int(now // window) * window
+        cache_key = f"rl:turn:{scope}:{window}:{start}"
+        cache.add(cache_key, 0, timeout=window + 5)
+        try:
+            used = cache.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            continue
+        if used <= count:
+            return
+        sleep(max(start + window - now, 0.001))

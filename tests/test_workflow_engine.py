@@ -227,7 +227,9 @@ def test_a_notice_survives_a_crash_right_after_the_commit(
     queued = []
     later = timezone.now() + timedelta(seconds=settings.DELIVERY_SWEEP_AFTER_SECONDS + 1)
     monkeypatch.setattr(
-        delivery, "enqueue_send", lambda pk, channel, on_commit=True, **_kw: queued.append(pk)
+        delivery,
+        "enqueue_sends",
+        lambda rows, on_commit=True, **_kw: queued.extend(pk for pk, _channel in rows),
     )
     delivery.deliveries_sweep(now=later)
     assert email.pk in queued

@@ -140,7 +140,9 @@ def test_backoff_grows_with_jitter(settings):
 def test_sweeper_requeues_lost_and_reclaims_dead_claims(published, settings, monkeypatch):
     queued = []
     monkeypatch.setattr(
-        delivery, "enqueue_send", lambda pk, channel, on_commit=True, **_kw: queued.append(pk)
+        delivery,
+        "enqueue_sends",
+        lambda rows, on_commit=True, **_kw: queued.extend(pk for pk, _channel in rows),
     )
     topic = make_topic("weather")
     make_subscription([topic], email="ann@example.com")

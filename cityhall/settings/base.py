@@ -52,8 +52,12 @@ TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE = env_url("TWILIO_API_BASE", "https://api.twilio.com", schemes=("https", "http"))
-ALERTS_EMAIL_RATE = env_str("ALERTS_EMAIL_RATE", "20/s")
+# The provider's limit on sending, for the whole city (every worker together), enforced by the app
+# in Redis: "N/s", "N/m" or "N/h"; empty means as fast as the provider takes them.
+ALERTS_EMAIL_RATE = env_str("ALERTS_EMAIL_RATE", "")
 ALERTS_SMS_RATE = env_str("ALERTS_SMS_RATE", "5/s")
+# Deliveries per send task: emails of one task go over one SMTP connection.
+SEND_BATCH_SIZE = env_int("SEND_BATCH_SIZE", 100, minimum=1)
 DELIVERY_MAX_ATTEMPTS = env_int("DELIVERY_MAX_ATTEMPTS", 5, minimum=1)
 DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 30, minimum=0)
 DELIVERY_SWEEP_AFTER_SECONDS = env_int("DELIVERY_SWEEP_AFTER_SECONDS", 120, minimum=0)
@@ -68,8 +72,10 @@ for _name, _rate in (
     ("ALERTS_SMS_RATE", ALERTS_SMS_RATE),
 ):
     _count, _slash, _unit = _rate.partition("/")
-    if not (_count.isdigit() and _unit in {"s", "m", "h"}):
-        raise ImproperlyConfigured(f"{_name} must look like 20/s, 300/m or 1000/h, not {_rate!r}.")
+    if _rate and not (_count.isdigit() and _unit in {"s", "m", "h"}):
+        raise ImproperlyConfigured(
+            f"{_name} must look like 20/s, 300/m or 1000/h (or be empty), not {_rate!r}."
+        )
 
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(

@@ -1,0 +1,128 @@
+"""Sending in batches: one SMTP connection per batch, a failure touches only its own message,
+the provider's rate is kept by the app (in Redis), and work is queued in batches."""
+
+import smtplib
+import uuid
+
+import pytest
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+
+from alerts import delivery, services
+from alerts.constants import Channel, DeliveryStatus
+from alerts.models import Delivery
+from cityhall import ratelimit
+
+from .factories import make_alert, make_subscription, make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+class CountingBackend(LocmemBackend):
+    """The test outbox, counting the connections opened and failing for chosen addresses."""
+
+    opened = 0
+    refuse: set[str] = set()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_open = False
+
+    def open(self):
+        if self.is_open:
+            return False
+        CountingBackend.opened += 1
+        self.is_open = True
+        return True
+
+    def close(self):
+        self.is_open = False
+
+    def send_messages(self, messages):
+        for message in messages:
+            if set(message.to) & CountingBackend.refuse:
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def counting(settings):
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}.CountingBackend"}}
+    CountingBackend.opened = 0
+    CountingBackend.refuse = set()
+    return CountingBackend
+
+
+@pytest.fixture
+def five_emails(admin_user):
+    topic = make_topic("weather")
+    for n in range(5):
+        make_subscription([topic], email=f"person{n}@example.com")
+    alert = services.alert_publish(alert=make_alert(topic=topic), actor=admin_user)
+    delivery.alert_fan_out(alert_id=alert.pk)
+    return list(
+        Delivery.objects.filter(channel=Channel.EMAIL).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def test_a_batch_of_emails_goes_over_one_connection(counting, five_emails, mailoutbox):
+    results = delivery.deliveries_send(delivery_ids=five_emails)
+
+    assert set(results.values()) == {DeliveryStatus.SENT}
+    assert counting.opened == 1
+    assert sorted(m.to[0] for m in mailoutbox) == [f"person{n}@example.com" for n in range(5)]
+    # Sent rows are not sent again by a second (replayed) task.
+    assert delivery.deliveries_send(delivery_ids=five_emails) == dict.fromkeys(five_emails)
+    assert len(mailoutbox) == 5
+
+
+def test_a_failed_email_is_retried_alone_and_the_rest_of_the_batch_goes(
+    counting, five_emails, mailoutbox
+):
+    counting.refuse = {"person2@example.com"}
+
+    results = delivery.deliveries_send(delivery_ids=five_emails)
+
+    failed = Delivery.objects.get(address="person2@example.com")
+    assert results[failed.pk] == DeliveryStatus.PENDING  # retried later, with backoff
+    assert failed.attempts == 1 and "Connection unexpectedly closed" in failed.last_error
+    assert len(mailoutbox) == 4
+    assert counting.opened == 2  # the broken connection was dropped and a new one opened
+
+
+def test_rows_held_by_another_worker_are_left_alone(counting, five_emails, mailoutbox):
+    Delivery.objects.filter(pk=five_emails[0]).update(status=DeliveryStatus.SENDING)
+    results = delivery.deliveries_send(delivery_ids=five_emails)
+    assert results[five_emails[0]] is None
+    assert len(mailoutbox) == 4
+
+
+def test_sends_are_queued_in_batches_per_channel(settings, monkeypatch):
+    settings.SEND_BATCH_SIZE = 2
+    queued = []
+    monkeypatch.setattr(
+        delivery, "_enqueue", lambda task, ids, **kw: queued.append((task, ids, kw["urgent"]))
+    )
+    rows = [(1, Channel.EMAIL), (2, Channel.SMS), (3, Channel.EMAIL), (4, Channel.EMAIL)]
+    delivery.enqueue_sends(rows, on_commit=False, urgent=True)
+    assert queued == [
+        (delivery.SEND_TASK, [1, 3], True),
+        (delivery.SEND_TASK, [4], True),
+        (delivery.SEND_TASK, [2], True),
+    ]
+
+
+def test_the_provider_rate_is_kept_across_workers_in_redis():
+    now = [1_000.25]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(round(seconds, 2))
+        now[0] += seconds
+
+    scope = f"test-email-{uuid.uuid4().hex}"
+    for _ in range(5):
+        ratelimit.wait_turn(scope, "2/s", sleep=sleep, clock=lambda: now[0])
+    # Two sends per second: the third and fifth wait for the next second.
+    assert slept == [0.75, 1.0]
+    ratelimit.wait_turn("test-email", "", sleep=sleep)  # no limit configured: no wait
+    assert len(slept) == 2

@@ -319,14 +319,14 @@ def _published(*, building: bool) -> QuerySet[Application]:
     return queryset.filter(permit_type__blds_type="")
 
 
-def open_data_version(*, building: bool) -> tuple[str, object]:
-    """(ETag, Last-Modified) of a dataset: its newest change and its size, in one query."""
+def open_data_version(*, building: bool) -> tuple[str, object, int]:
+    """(ETag, Last-Modified, rows) of a dataset: its newest change and its size, in one query."""
     from django.db.models import Count, Max
 
     stats = _published(building=building).aggregate(last=Max("updated_at"), n=Count("pk"))
     last = stats["last"]
     tag = f"{'b' if building else 'l'}-{stats['n']}-{last.timestamp() if last else 0:.6f}"
-    return tag, last
+    return tag, last, stats["n"]
 
 
 def _status_date(app):
@@ -365,6 +365,8 @@ def blds_rows(*, site_url: str) -> Iterator[list[str]]:
         .order_by("submitted_at", "pk")
     )
     with translation.override("en"):
+        # Labels looked up once, not per row (get_status_display() was most of the time).
+        status_label = {value: str(label) for value, label in Status.choices}
         for app in queryset.iterator(chunk_size=2000):
             permit_type = app.permit_type
             trade = BLDS_TRADE.get(permit_type.blds_type, BLDS_DEFAULT_TRADE)
@@ -375,7 +377,7 @@ def blds_rows(*, site_url: str) -> Iterator[list[str]]:
                 _date(app.submitted_at),
                 _date(app.issued_at),
                 _date(app.finaled_at),
-                str(app.get_status_display()),
+                status_label[app.status],
                 app.address,
                 "",
                 city,
@@ -419,16 +421,20 @@ def license_rows(*, site_url: str) -> Iterator[list[str]]:
         _published(building=False).select_related("permit_type").order_by("submitted_at", "pk")
     )
     with translation.override("en"):
+        status_label = {value: str(label) for value, label in Status.choices}
+        kind_label = {}
         for app in queryset.iterator(chunk_size=2000):
             permit_type = app.permit_type
+            if permit_type.kind not in kind_label:
+                kind_label[permit_type.kind] = str(permit_type.get_kind_display())
             yield [
                 app.number,
                 permit_type.code,
                 permit_type.name_en,
-                str(permit_type.get_kind_display()),
+                kind_label[permit_type.kind],
                 app.business_name,
                 app.description[:500],
-                str(app.get_status_display()),
+                status_label[app.status],
                 _date(app.submitted_at),
                 _date(app.issued_at),
                 _date(app.expires_at),

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import opendata, services
 
 IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
 
@@ -23,3 +23,8 @@ def create_auto_renewals() -> int:
 @shared_task(**IDEMPOTENT)
 def remove_orphan_documents() -> int:
     return services.documents_remove_orphans()
+
+
+@shared_task(**IDEMPOTENT)
+def refresh_open_data() -> dict:
+    return opendata.refresh()

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -10,18 +8,19 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
-    condition,
     require_http_methods,
     require_POST,
     require_safe,
 )
 
 from cityhall.access import log_access
-from cityhall.csvsafe import SafeWriter
+from cityhall.links import site_url
 
-from . import selectors, services
+from . import opendata, selectors, services
 from .constants import Status
 from .forms import (
     ApplicantForm,
@@ -420,74 +419,46 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "permits/search.html", {"form": form, "results": results})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-# Typed values in the JSON variant (CSV carries text only).
-_INTEGERS = {"TotalSqFt", "HousingUnits", "Fee"}
-_DECIMALS = {"Latitude", "Longitude", "EstProjectCost"}
-
-
-def _json_value(name: str, value: str):
-    if value == "":
-        return None
-    if name in _INTEGERS:
-        return int(value)
-    if name in _DECIMALS:
-        return float(value)
-    return value
-
-
-def _json_lines(rows: Iterator[list[str]]) -> Iterator[str]:
-    header = next(rows)
-    yield "["
-    for index, row in enumerate(rows):
-        item = {name: _json_value(name, value) for name, value in zip(header, row, strict=True)}
-        yield ("," if index else "") + "\n" + json.dumps(item, ensure_ascii=False)
-    yield "\n]\n"
-
-
-DATASETS = {
-    # name: (building permits?, rows)
-    "permits": (True, selectors.blds_rows),
-    "licenses": (False, selectors.license_rows),
-}
-
-
-def _version(request, dataset: str) -> tuple[str, object]:
-    # One query for both validators (the decorator asks for each).
-    if not hasattr(request, "_open_data_version"):
-        request._open_data_version = selectors.open_data_version(building=DATASETS[dataset][0])
-    return request._open_data_version
-
-
-def _etag(request, dataset: str, fmt: str) -> str:
-    return f"{_version(request, dataset)[0]}-{fmt}"
-
-
-def _last_modified(request, dataset: str, fmt: str):
-    return _version(request, dataset)[1]
-
-
 @require_safe
-@condition(etag_func=_etag, last_modified_func=_last_modified)
-def open_data(request: HttpRequest, dataset: str, fmt: str) -> StreamingHttpResponse:
+def open_data(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
     """Building permits in the Building & Land Development Specification (BLDS) fields, and
-    licences in their own dataset; CSV or JSON, streamed. Conditional GET answers 304 while
-    nothing changed, so pollers download a dataset only when it did."""
-    _building, rows_of = DATASETS[dataset]
-    rows = rows_of(site_url=request.build_absolute_uri("/").rstrip("/"))
-    if fmt == "json":
-        response = StreamingHttpResponse(
-            _json_lines(rows), content_type="application/json; charset=utf-8"
-        )
+    licences in their own dataset; CSV or JSON. Small datasets are streamed from the database;
+    large ones are served from the file the worker keeps up to date (`permits.opendata`), whole,
+    so a download is never cut off by a timeout. Conditional GET answers 304 while nothing
+    changed, so pollers download a dataset only when it did."""
+    tag, last_modified, rows = opendata.version(dataset)
+    built = None
+    if rows > settings.OPEN_DATA_LIVE_ROWS:
+        built = opendata.current(dataset, fmt)
+        if built is None or built.version != tag:
+            opendata.request_refresh()
+        if built is None:
+            response = render(
+                request,
+                "permits/open_data_preparing.html",
+                {"minutes": -(-settings.OPEN_DATA_REFRESH_SECONDS // 60)},
+                status=503,
+            )
+            response["Retry-After"] = str(settings.OPEN_DATA_REFRESH_SECONDS)
+            return response
+        tag, last_modified = built.version, built.last_modified
+    etag = quote_etag(f"{tag}-{fmt}")
+    stamp = int(last_modified.timestamp()) if last_modified else None
+    not_modified = get_conditional_response(request, etag=etag, last_modified=stamp)
+    if not_modified is not None:
+        return not_modified
+    content_type = "application/json; charset=utf-8" if fmt == "json" else "text/csv; charset=utf-8"
+    if built is not None:
+        response = FileResponse(built.path.open("rb"), content_type=content_type)
+        response["X-Data-Built-At"] = built.built_at.isoformat()
     else:
-        writer = SafeWriter(_Echo())
         response = StreamingHttpResponse(
-            (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
+            opendata.chunks(dataset, fmt, base_url=site_url()), content_type=content_type
         )
+    if fmt == "csv":
         response["Content-Disposition"] = f'attachment; filename="{dataset}.csv"'
+    response["ETag"] = etag
+    if stamp is not None:
+        response["Last-Modified"] = http_date(stamp)
     response["Cache-Control"] = "public, max-age=300"
     return response

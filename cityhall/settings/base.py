@@ -63,6 +63,10 @@ DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 30, minimum
 DELIVERY_SWEEP_AFTER_SECONDS = env_int("DELIVERY_SWEEP_AFTER_SECONDS", 120, minimum=0)
 # A row still "sending" this long after its claim belongs to a worker that died mid-send.
 DELIVERY_RECLAIM_AFTER_SECONDS = env_int("DELIVERY_RECLAIM_AFTER_SECONDS", 360, minimum=1)
+# Open datasets up to this many rows are streamed from the database; larger ones are served from
+# a file the worker rebuilds when the data changes (checked every OPEN_DATA_REFRESH_SECONDS).
+OPEN_DATA_LIVE_ROWS = env_int("OPEN_DATA_LIVE_ROWS", 20000, minimum=0)
+OPEN_DATA_REFRESH_SECONDS = env_int("OPEN_DATA_REFRESH_SECONDS", 600, minimum=60)
 FAN_OUT_BATCH_SIZE = env_int("FAN_OUT_BATCH_SIZE", 500, minimum=1)
 AXES_FAILURE_LIMIT = env_int("CONSOLE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CONSOLE_LOCKOUT_MINUTES", 15, minimum=1))
@@ -442,6 +446,10 @@ CELERY_BEAT_SCHEDULE = {
     "permits-orphan-documents": {
         "task": "permits.tasks.remove_orphan_documents",
         "schedule": crontab(minute=45),
+    },
+    "permits-open-data": {
+        "task": "permits.tasks.refresh_open_data",
+        "schedule": float(OPEN_DATA_REFRESH_SECONDS),
     },
     "clear-expired-sessions": {
         "task": "cityhall.tasks.clear_expired_sessions",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from cityhall.csvsafe import SafeWriter
+from cityhall.dbrouter import from_replica
 
 from . import forecast as forecasting
 from .metrics import METRICS, REGISTRY
@@ -84,16 +85,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     period = _period(request)
     metric = REGISTRY.get(request.GET.get("metric", ""), METRICS[0])
     trend_start = min(period.previous.start, period.end - timedelta(weeks=TREND_WEEKS))
-    city_rows = list(
-        DailyRollup.objects.filter(dimension="", day__range=(trend_start, period.end)).only(
-            "metric", "day", "dimension", "value", "numerator", "denominator", "samples"
+    with from_replica():
+        city_rows = list(
+            DailyRollup.objects.filter(dimension="", day__range=(trend_start, period.end)).only(
+                "metric", "day", "dimension", "value", "numerator", "denominator", "samples"
+            )
         )
-    )
-    detail_rows = list(
-        DailyRollup.objects.filter(
-            metric=metric.key, day__range=(period.start, period.end)
-        ).exclude(dimension="")
-    )
+        detail_rows = list(
+            DailyRollup.objects.filter(
+                metric=metric.key, day__range=(period.start, period.end)
+            ).exclude(dimension="")
+        )
     all_targets = list(Target.objects.filter(metric__in=[m.key for m in METRICS]))
     targets = {t.metric: t.target for t in all_targets if t.dimension == ""}
     value_targets = {
@@ -141,11 +143,12 @@ def export_csv(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404
     period = _period(request)
     start = period.end - timedelta(weeks=TREND_WEEKS)
-    rows = list(
-        DailyRollup.objects.filter(
-            metric=metric.key, day__range=(min(start, period.start), period.end)
+    with from_replica():
+        rows = list(
+            DailyRollup.objects.filter(
+                metric=metric.key, day__range=(min(start, period.start), period.end)
+            )
         )
-    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{metric.key}-{period.start}-{period.end}.csv"'
@@ -203,13 +206,14 @@ def performance(request: HttpRequest) -> HttpResponse:
     chosen = [
         REGISTRY[key] for key in PerformanceSettings.current().public_metrics if key in REGISTRY
     ]
-    rows = list(
-        DailyRollup.objects.filter(
-            metric__in=[m.key for m in chosen],
-            dimension="",
-            day__range=(period.previous.start, period.end),
+    with from_replica():
+        rows = list(
+            DailyRollup.objects.filter(
+                metric__in=[m.key for m in chosen],
+                dimension="",
+                day__range=(period.previous.start, period.end),
+            )
         )
-    )
     current = values_from_rollups(rows, start=period.start, end=period.end)
     previous = values_from_rollups(rows, start=period.previous.start, end=period.previous.end)
     items = [{"metric": m, "value": current[m.key], "previous": previous[m.key]} for m in chosen]

@@ -20,11 +20,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections, router, transaction
 
 from cityhall.csvsafe import SafeWriter
+from cityhall.dbrouter import from_replica
 from cityhall.links import site_url
 
 from . import selectors
+from .models import Application
 
 DATASETS = {
     # name: (building permits?, rows)
@@ -121,10 +124,22 @@ def current(dataset: str, fmt: str) -> Built | None:
 def build(dataset: str, fmt: str) -> Built:
     """Write the dataset to a new file, then publish it; older files are removed, except the
     one just replaced (a download of it may still be running)."""
-    from django.utils import timezone
-
     directory = _directory()
     directory.mkdir(parents=True, exist_ok=True)
+    with from_replica():
+        alias = router.db_for_read(Application)
+        outermost = not connections[alias].in_atomic_block
+        with transaction.atomic(using=alias):
+            if outermost:  # one snapshot for the version and the rows written under its name
+                connections[alias].cursor().execute(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                )
+            return _write(dataset, fmt, directory)
+
+
+def _write(dataset: str, fmt: str, directory: Path) -> Built:
+    from django.utils import timezone
+
     tag, last_modified, rows = version(dataset)
     name = f"{dataset}-{tag}.{fmt}"
     temporary = directory / f".{name}.{os.getpid()}.tmp"

@@ -27,6 +27,10 @@ CSRF_FAILURE_VIEW = "cityhall.views.csrf_failure"
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql"))
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss"))
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+# A streaming replica of DATABASE_URL that dashboards and exports read (cityhall/dbrouter.py).
+DATABASE_REPLICA_URL = env_url("DATABASE_REPLICA_URL", None, schemes=("postgres", "postgresql"))
+# Set when DATABASE_URL is a pooler in transaction mode (PgBouncer): no server-side cursors.
+DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", False)
 SMTP_URL = env_url("SMTP_URL", None, schemes=("smtp", "smtps"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "City of Riverbend <noreply@riverbend.example>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
@@ -216,6 +220,17 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True
+    )
+    DATABASES["replica"]["ENGINE"] = "django.db.backends.postgresql"
+    DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_TRANSACTION_POOLING
+    # Tests have no second server: the "replica" is the test database itself.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["cityhall.dbrouter.ReplicaRouter"]
 
 CACHES = {
     "default": {

@@ -59,9 +59,7 @@ def test_before_the_first_build_the_download_is_a_clear_503(client, files, permi
     assert files  # the worker was asked to build it
 
 
-def test_the_built_file_is_served_whole_with_its_own_validators(
-    client, files, permits, settings
-):
+def test_the_built_file_is_served_whole_with_its_own_validators(client, files, permits, settings):
     assert opendata.refresh() == {
         "permits.csv": 2,
         "permits.json": 2,

@@ -4,7 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .access import log_access
-from .console import recently_verified, reverify_redirect
+from .console import (
+    EstimatedCountPaginator,
+    recently_verified,
+    reverify_redirect,
+    staff_list_filter,
+)
 from .models import Holiday, Neighborhood, StaffAccess, User
 
 
@@ -118,11 +123,13 @@ class StaffAccessAdmin(admin.ModelAdmin):
     """Read-only, searchable: who opened whose personal data, and when."""
 
     list_display = ["at", "staff", "what", "record", "ip"]
-    list_filter = ["what", ("staff", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["what", ("staff", staff_list_filter())]
     search_fields = ["staff__email", "record", "what", "path"]
     date_hierarchy = "at"
     list_select_related = ["staff"]
     list_per_page = 100
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False

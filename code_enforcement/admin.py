@@ -17,7 +17,14 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from cityhall.console import AssigneePickers, WorkflowActions, bulk_assign, status_queue_filter
+from cityhall.console import (
+    AssigneePickers,
+    EstimatedCountPaginator,
+    WorkflowActions,
+    bulk_assign,
+    staff_list_filter,
+    status_queue_filter,
+)
 from cityhall.forms import LabelledFileInput
 from cityhall.queues import WorkFilter
 
@@ -171,19 +178,23 @@ class ServiceRequestAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
         TriageFilter,
         "category",
         "department",
-        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        ("assigned_to", staff_list_filter()),
         "neighborhood",
         "source",
     ]
-    search_fields = ["public_id", "address", "contact_name", "description"]
+    search_fields = ["=public_id", "address", "contact_name", "description"]
     list_select_related = ["category", "assigned_to"]
     list_per_page = 50
     show_full_result_count = False  # no second count of every row on each page
+    paginator = EstimatedCountPaginator
+    # Matches the index "request_queue_order" (code_enforcement/models.py): the first page is
+    # read off the index, not sorted out of a million rows.
     ordering = [
         Case(When(status=RequestStatus.NEW, then=F("triage_due")), default=F("resolve_due")).asc(
             nulls_last=True
         ),
         "created_at",
+        "pk",
     ]
     actions = ["acknowledge", "assign_to_me", "assign_to", "open_case"]
     readonly_fields = [
@@ -383,7 +394,7 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
         WorkFilter,
         status_queue_filter(OPEN_CASES),
         "repeat_violation",
-        ("inspector", admin.RelatedOnlyFieldListFilter),
+        ("inspector", staff_list_filter()),
         "neighborhood",
     ]
     search_fields = ["number", "address", "owner_name"]
@@ -527,7 +538,7 @@ class CaseInspectionAdmin(AssigneePickers, SimpleHistoryAdmin):
         "kind",
         "result",
         "scheduled_for",
-        ("inspector", admin.RelatedOnlyFieldListFilter),
+        ("inspector", staff_list_filter()),
     ]
     search_fields = ["case__number", "case__address"]
     list_select_related = ["case", "inspector"]

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -311,6 +312,16 @@ class Application(StatusGuard, models.Model):
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["expires_at"]),
             models.Index(fields=["address"]),
+            # The console list's order (ApplicationAdmin.ordering), read off the index.
+            models.Index(
+                models.F("due_at").asc(nulls_last=True),
+                models.F("submitted_at").desc(),
+                models.F("id").desc(),
+                name="application_queue_order",
+            ),
+            # Public search by number (iexact); the console's icontains search through the
+            # trigram indexes of migration 0011 (cityhall/search.py), where pg_trgm exists.
+            models.Index(Upper("number"), name="application_number_upper"),
         ]
         constraints = [
             models.CheckConstraint(

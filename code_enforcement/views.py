@@ -80,7 +80,9 @@ def _category(draft: dict) -> ServiceCategory | None:
 
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
-    draft = _draft(request)
+    # Read, not created: a visitor who only looks writes no session row (one per visitor was
+    # a database write on every first visit); the draft begins with the first answer.
+    draft = request.session.get(SESSION) or {}
     form = CategoryForm(request.POST or None, initial={"category": draft.get("category")})
     if request.method == "POST" and form.is_valid():
         category = form.cleaned_data["category"]

@@ -590,3 +590,14 @@ def test_following_instead_keeps_what_the_visitor_wrote_and_photographed(neighbo
     assert "Information from someone who follows the report" in console
     assert "A second hole opened next to the first one." in console
     assert "Publish to the tracking page" in console
+
+
+def test_looking_at_the_first_step_writes_no_session(client):
+    """A visitor who only looks costs no database write: the draft begins with an answer."""
+    from django.contrib.sessions.models import Session
+
+    before = Session.objects.count()
+    response = client.get("/report/")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+    assert Session.objects.count() == before

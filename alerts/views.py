@@ -23,6 +23,7 @@ from django.views.decorators.http import (
 
 from cityhall import ratelimit
 from cityhall.links import absolute_url, site_url
+from cityhall.pagecache import public_page
 from cityhall.text import words_and
 
 from . import selectors, services
@@ -36,6 +37,7 @@ from .tokens import read_confirm_email_token, read_unsubscribe_token
 CODE_SALT = "alerts.code-page"
 
 
+@public_page
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
     topics = list(Topic.objects.filter(is_active=True))

@@ -37,6 +37,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cityhall import ratelimit
 from cityhall.links import absolute_url
+from cityhall.pagecache import public_page
 from cityhall.phones import normalize_sms_phone
 
 from . import services
@@ -606,6 +607,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     return _respond(data, fmt, root="service_requests", status=201)
 
 
+@public_page
 @_endpoint("GET", "POST")
 def request_collection(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from cityhall import ratelimit
 from cityhall.constants import EventKind
+from cityhall.pagecache import public_page
 from cityhall.phones import display_phone
 
 from . import selectors, services
@@ -495,6 +496,7 @@ def follow_confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     )
 
 
+@public_page
 @require_safe
 def request_map(request: HttpRequest) -> HttpResponse:
     """The public map (JavaScript) with a plain list below it for everyone else."""
@@ -512,6 +514,7 @@ def request_map(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 @require_safe
 def request_map_data(request: HttpRequest) -> JsonResponse:
     category = ServiceCategory.objects.filter(

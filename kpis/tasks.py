@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from cityhall.pagecache import invalidate_public_pages
+
 from . import rollups
 
 IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
@@ -7,9 +9,13 @@ IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
 
 @shared_task(**IDEMPOTENT)
 def rollup_today() -> int:
-    return rollups.rollup_today()
+    rows = rollups.rollup_today()
+    invalidate_public_pages()  # the performance page reads the roll-ups
+    return rows
 
 
 @shared_task(**IDEMPOTENT)
 def rollup_yesterday() -> int:
-    return rollups.rollup_yesterday()
+    rows = rollups.rollup_yesterday()
+    invalidate_public_pages()
+    return rows

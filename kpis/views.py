@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from cityhall.csvsafe import SafeWriter
 from cityhall.dbrouter import from_replica
+from cityhall.pagecache import public_page
 
 from . import forecast as forecasting
 from .metrics import METRICS, REGISTRY
@@ -199,6 +200,7 @@ def forecasts(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page
 @require_safe
 def performance(request: HttpRequest) -> HttpResponse:
     """Public: the metrics the city chose to publish, last 90 days against the 90 before."""

@@ -19,6 +19,7 @@ from django.views.decorators.http import (
 
 from cityhall.access import log_access
 from cityhall.links import site_url
+from cityhall.pagecache import public_page
 
 from . import opendata, selectors, services
 from .constants import Status
@@ -36,6 +37,7 @@ from .models import Application, Document, PermitType
 from .workflow import TransitionNotAllowed
 
 
+@public_page
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "permits/index.html", {"types": selectors.permit_types_offered()})

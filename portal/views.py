@@ -9,12 +9,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from cityhall.pagecache import public_page
 from cityhall.phones import display_phone
 
 from . import selectors, services
 from .forms import PhoneCodeForm, ProfileForm, ResendConfirmationForm
 
 
+@public_page
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"services": selectors.services()})

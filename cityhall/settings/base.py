@@ -67,6 +67,9 @@ DELIVERY_RETRY_BASE_SECONDS = env_int("DELIVERY_RETRY_BASE_SECONDS", 30, minimum
 DELIVERY_SWEEP_AFTER_SECONDS = env_int("DELIVERY_SWEEP_AFTER_SECONDS", 120, minimum=0)
 # A row still "sending" this long after its claim belongs to a worker that died mid-send.
 DELIVERY_RECLAIM_AFTER_SECONDS = env_int("DELIVERY_RECLAIM_AFTER_SECONDS", 360, minimum=1)
+# Public pages that are the same for every anonymous visitor (home, alerts, permit types, the
+# map, performance, Open311 lists) are kept this long in Redis; changes invalidate them at once.
+PUBLIC_PAGE_SECONDS = env_int("PUBLIC_PAGE_SECONDS", 60, minimum=0)
 # Open datasets up to this many rows are streamed from the database; larger ones are served from
 # a file the worker rebuilds when the data changes (checked every OPEN_DATA_REFRESH_SECONDS).
 OPEN_DATA_LIVE_ROWS = env_int("OPEN_DATA_LIVE_ROWS", 20000, minimum=0)

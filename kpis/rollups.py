@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+
+from cityhall.pagecache import invalidate_public_pages
 
 from .metrics import METRICS, REGISTRY, Metric, Row, combine
 from .models import DailyRollup
@@ -32,7 +35,23 @@ def rollup_days(*, start: date, end: date, metrics: list[Metric] | None = None) 
         ]
         DailyRollup.objects.bulk_create(rows, batch_size=2000)
         written += len(rows)
+    # What was computed from the old roll-ups is stale once these are committed: the
+    # dashboard's numbers and the public performance page.
+    transaction.on_commit(_numbers_changed, robust=True)
+    transaction.on_commit(invalidate_public_pages, robust=True)
     return written
+
+
+NUMBERS_GENERATION = "kpis:numbers:generation"
+
+
+def numbers_generation() -> int:
+    return cache.get_or_set(NUMBERS_GENERATION, 1, timeout=None)
+
+
+def _numbers_changed() -> None:
+    if not cache.add(NUMBERS_GENERATION, 1, timeout=None):
+        cache.incr(NUMBERS_GENERATION)
 
 
 def rollup_today() -> int:

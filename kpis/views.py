@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -23,7 +25,12 @@ from . import forecast as forecasting
 from .metrics import METRICS, REGISTRY
 from .models import DailyRollup, PerformanceSettings, Target
 from .periods import CHOICES, PeriodError, default_period, parse_period
-from .rollups import breakdown_from_rollups, values_from_rollups, weekly_series
+from .rollups import (
+    breakdown_from_rollups,
+    numbers_generation,
+    values_from_rollups,
+    weekly_series,
+)
 
 TREND_WEEKS = 26
 
@@ -60,9 +67,8 @@ def _change(value, previous) -> float | None:
     return value - previous
 
 
-def _scorecards(period, rollups, targets):
-    current = values_from_rollups(rollups, start=period.start, end=period.end)
-    previous = values_from_rollups(rollups, start=period.previous.start, end=period.previous.end)
+def _scorecards(period, numbers, targets):
+    current, previous = numbers["current"], numbers["previous"]
     cards = []
     for metric in METRICS:
         value = current[metric.key]
@@ -80,11 +86,15 @@ def _scorecards(period, rollups, targets):
     return cards
 
 
-@require_safe
-def dashboard(request: HttpRequest) -> HttpResponse:
-    _require_dashboard(request)
-    period = _period(request)
-    metric = REGISTRY.get(request.GET.get("metric", ""), METRICS[0])
+def _numbers(period, metric) -> dict:
+    """The dashboard's numbers for a period and a metric, computed from the roll-ups once per
+    roll-up run (the hourly job moves the generation) and then read from Redis: a year of
+    roll-ups holds tens of thousands of sample lists, decoded once, not on every view."""
+    generation = numbers_generation()
+    key = f"kpis:numbers:{generation}:{metric.key}:{period.start}:{period.end}"
+    numbers = cache.get(key)
+    if numbers is not None:
+        return numbers
     trend_start = min(period.previous.start, period.end - timedelta(weeks=TREND_WEEKS))
     with from_replica():
         city_rows = list(
@@ -97,6 +107,31 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 metric=metric.key, day__range=(period.start, period.end)
             ).exclude(dimension="")
         )
+    numbers = {
+        "current": values_from_rollups(city_rows, start=period.start, end=period.end),
+        "previous": values_from_rollups(
+            city_rows, start=period.previous.start, end=period.previous.end
+        ),
+        "trend": weekly_series(
+            metric, city_rows, start=period.end - timedelta(weeks=TREND_WEEKS), end=period.end
+        ),
+        "breakdowns": {
+            dimension: breakdown_from_rollups(
+                metric, detail_rows, dimension=dimension, start=period.start, end=period.end
+            )
+            for dimension in metric.dimensions
+        },
+    }
+    cache.set(key, numbers, timeout=settings.KPI_NUMBERS_SECONDS)
+    return numbers
+
+
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _require_dashboard(request)
+    period = _period(request)
+    metric = REGISTRY.get(request.GET.get("metric", ""), METRICS[0])
+    numbers = _numbers(period, metric)
     all_targets = list(Target.objects.filter(metric__in=[m.key for m in METRICS]))
     targets = {t.metric: t.target for t in all_targets if t.dimension == ""}
     value_targets = {
@@ -104,18 +139,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for t in all_targets
         if t.metric == metric.key and t.dimension
     }
-    trend = weekly_series(
-        metric, city_rows, start=period.end - timedelta(weeks=TREND_WEEKS), end=period.end
-    )
+    trend = numbers["trend"]
     breakdowns = [
         {
             "dimension": dimension,
             "targets": {
                 value: target for (dim, value), target in value_targets.items() if dim == dimension
             },
-            "rows": breakdown_from_rollups(
-                metric, detail_rows, dimension=dimension, start=period.start, end=period.end
-            ),
+            "rows": numbers["breakdowns"][dimension],
         }
         for dimension in metric.dimensions
     ]
@@ -125,7 +156,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "period": period,
             "choices": CHOICES,
-            "cards": _scorecards(period, city_rows, targets),
+            "cards": _scorecards(period, numbers, targets),
             "metric": metric,
             "trend": trend,
             "trend_max": max((v for _w, v in trend if v), default=0) or 1,

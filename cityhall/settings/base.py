@@ -70,6 +70,8 @@ DELIVERY_RECLAIM_AFTER_SECONDS = env_int("DELIVERY_RECLAIM_AFTER_SECONDS", 360, 
 # Public pages that are the same for every anonymous visitor (home, alerts, permit types, the
 # map, performance, Open311 lists) are kept this long in Redis; changes invalidate them at once.
 PUBLIC_PAGE_SECONDS = env_int("PUBLIC_PAGE_SECONDS", 60, minimum=0)
+# The KPI dashboard's numbers per period, kept until the next roll-up run (at most this long).
+KPI_NUMBERS_SECONDS = env_int("KPI_NUMBERS_SECONDS", 3900, minimum=0)
 # Open datasets up to this many rows are streamed from the database; larger ones are served from
 # a file the worker rebuilds when the data changes (checked every OPEN_DATA_REFRESH_SECONDS).
 OPEN_DATA_LIVE_ROWS = env_int("OPEN_DATA_LIVE_ROWS", 20000, minimum=0)

@@ -21,6 +21,7 @@ WHITENOISE_USE_FINDERS = True
 CACHES["default"]["KEY_PREFIX"] = "cityhall-test"  # noqa: F405
 # Every test sees its own data; tests of the public page cache turn it on (tests/test_pagecache.py).
 PUBLIC_PAGE_SECONDS = 0
+KPI_NUMBERS_SECONDS = 0
 # Tests count their own failures; no request from one test may lock out another.
 ACCOUNT_RATE_LIMITS = False
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -647,34 +648,41 @@ def renewal_start(*, application: Application, actor) -> Application:
 
 
 def renewals_due_reminders(*, today: date | None = None) -> int:
-    """Remind holders at each configured offset before expiry; once per permit and offset."""
+    """Remind holders at each configured offset before expiry; once per permit and offset.
+
+    Only permits inside a reminder window, with no renewal under way and no reminder yet for
+    that window, are read: a city's tens of thousands of issued permits are filtered in SQL,
+    type by type."""
     today = today or timezone.localdate()
     sent = 0
-    candidates = Application.objects.filter(
-        status=Status.ISSUED, permit_type__renewable=True, expires_at__gte=today
-    ).select_related("permit_type", "applicant")
-    for application in candidates:
-        days_left = (application.expires_at - today).days
-        reached = [
-            offset
-            for offset in application.permit_type.reminder_offsets or []
-            if days_left <= offset
-        ]
-        if not reached:
+    renewing = Application.objects.filter(renews=OuterRef("pk")).exclude(
+        status__in=[Status.WITHDRAWN, Status.DENIED, Status.DRAFT]
+    )
+    for permit_type in PermitType.objects.filter(renewable=True):
+        offsets = sorted({int(offset) for offset in permit_type.reminder_offsets or []})
+        if not offsets:
             continue
-        renewing = application.renewals.exclude(
-            status__in=[Status.WITHDRAWN, Status.DENIED, Status.DRAFT]
-        )
-        if renewing.exists():
-            continue
-        # Only the closest offset reached: after missed days, one reminder rather than a burst.
-        with transaction.atomic():
-            _reminder, created = RenewalReminder.objects.get_or_create(
-                application=application, days_before=min(reached)
+        candidates = (
+            Application.objects.filter(
+                permit_type=permit_type,
+                status=Status.ISSUED,
+                expires_at__gte=today,
+                expires_at__lte=today + timedelta(days=offsets[-1]),
             )
-            if created:
-                _tell_applicant(application, "renewal_reminder", days_left=days_left)
-                sent += 1
+            .exclude(Exists(renewing))
+            .select_related("permit_type", "applicant")
+        )
+        for application in candidates:
+            days_left = (application.expires_at - today).days
+            # Only the closest offset reached: after missed days, one reminder, not a burst.
+            closest = min(offset for offset in offsets if days_left <= offset)
+            with transaction.atomic():
+                _reminder, created = RenewalReminder.objects.get_or_create(
+                    application=application, days_before=closest
+                )
+                if created:
+                    _tell_applicant(application, "renewal_reminder", days_left=days_left)
+                    sent += 1
     return sent
 
 
@@ -682,13 +690,15 @@ def permits_expire(*, today: date | None = None) -> int:
     """Issued permits past expiry plus grace become expired, and the holder is told."""
     today = today or timezone.localdate()
     expired = 0
-    for application in Application.objects.filter(
-        status=Status.ISSUED, expires_at__lt=today
-    ).select_related("permit_type"):
-        if application.expires_at + timedelta(days=application.permit_type.grace_days) >= today:
-            continue
-        APPLICATIONS.transition(application, "expire", actor=None, notify=_tell_expired)
-        expired += 1
+    for permit_type in PermitType.objects.all():
+        due = Application.objects.filter(
+            permit_type=permit_type,
+            status=Status.ISSUED,
+            expires_at__lt=today - timedelta(days=permit_type.grace_days),
+        ).select_related("permit_type")
+        for application in due.iterator(chunk_size=500):
+            APPLICATIONS.transition(application, "expire", actor=None, notify=_tell_expired)
+            expired += 1
     return expired
 
 
@@ -702,22 +712,24 @@ def renewals_auto_create(*, today: date | None = None) -> int:
     """For auto-renewal types, make the renewal application when the window opens."""
     today = today or timezone.localdate()
     created = 0
-    candidates = Application.objects.filter(
-        status=Status.ISSUED, permit_type__auto_renew=True, permit_type__renewable=True
-    ).select_related("permit_type", "applicant")
-    for application in candidates:
-        if (
-            application.expires_at - timedelta(days=application.permit_type.renewal_window_days)
-            > today
-        ):
-            continue
-        with transaction.atomic():
-            locked = Application.objects.select_for_update().get(pk=application.pk)
-            if locked.renewals.exists():
-                continue
-            renewal = application_start(
-                applicant=locked.applicant, permit_type=locked.permit_type, renews=locked
+    for permit_type in PermitType.objects.filter(auto_renew=True, renewable=True):
+        candidates = (
+            Application.objects.filter(
+                permit_type=permit_type,
+                status=Status.ISSUED,
+                expires_at__lte=today + timedelta(days=permit_type.renewal_window_days),
             )
-            _tell_applicant(renewal, "renewal_ready")
-            created += 1
+            .exclude(Exists(Application.objects.filter(renews=OuterRef("pk"))))
+            .select_related("permit_type", "applicant")
+        )
+        for application in candidates.iterator(chunk_size=500):
+            with transaction.atomic():
+                locked = Application.objects.select_for_update().get(pk=application.pk)
+                if locked.renewals.exists():
+                    continue
+                renewal = application_start(
+                    applicant=locked.applicant, permit_type=locked.permit_type, renews=locked
+                )
+                _tell_applicant(renewal, "renewal_ready")
+                created += 1
     return created

@@ -319,3 +319,29 @@ def test_live_worker_runs_each_renewal_job_twice_with_one_effect_each():
     assert f"{reminded.number} expires in 45 days" in _notices(reminded_holder).first().subject
     assert _notices(expired_holder).first().language == "es"
     assert renewed.number in _notices(renewed_holder).first().subject
+
+
+# --- At a city's size -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_nightly_jobs_read_only_permits_that_are_due(alice):
+    """Permits far from expiry are filtered out in SQL: with nothing due, each job runs the same
+    few queries for two issued permits as for six."""
+    renewable = _renewable(auto_renew=True)
+    permits = [make_application(alice, renewable, status="issued") for _ in range(2)]
+    far = _days_before(permits[0], 200)
+
+    def queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert services.renewals_due_reminders(today=far) == 0
+            assert services.renewals_auto_create(today=far) == 0
+            assert services.permits_expire(today=far) == 0
+        return len(captured.captured_queries)
+
+    few = queries()
+    permits += [make_application(alice, renewable, status="issued") for _ in range(4)]
+    assert queries() == few

@@ -237,6 +237,13 @@ class ServiceRequest(StatusGuard, models.Model):
                 name="request_open_queue_order",
                 condition=models.Q(status__in=OPEN_REQUEST_STATUSES),
             ),
+            # The console home's counts of open work (by status, assignee, due dates), answered
+            # from this small index alone instead of a heap read per open row.
+            models.Index(
+                fields=["status", "assigned_to", "triage_due", "resolve_due"],
+                name="request_open_work",
+                condition=models.Q(status__in=OPEN_REQUEST_STATUSES),
+            ),
             # The console's search: public_id exactly (=public_id); the other fields through the
             # trigram indexes of migration 0009 (cityhall/search.py), where pg_trgm exists.
             models.Index(Upper("public_id"), name="request_public_id_upper"),

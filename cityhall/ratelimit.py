@@ -77,22 +77,25 @@ def check(request, scope: str, *, destinations: tuple[str, ...] = ()) -> None:
             hit(f"{scope}:to", destination, rates["destination"])
 
 
-def wait_turn(scope: str, rate: str, *, sleep=time.sleep, clock=time.time) -> None:
-    """Block until one more send fits in `rate` for `scope`, counted in Redis across every
-    worker: a provider's limit ("20/s"), kept by the app rather than by Celery's per-worker
-    `rate_limit`. An empty rate means no limit."""
-    if not rate:
-        return
-    count, window = parse(rate)
-    while True:
-        now = clock()
-        start = int(now // window) * window
-        cache_key = f"rl:turn:{scope}:{window}:{start}"
-        cache.add(cache_key, 0, timeout=window + 5)
-        try:
-            used = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            continue
-        if used <= count:
-            return
-        sleep(max(start + window - now, 0.001))
+_RESERVE = """
+local now = tonumber(ARGV[1])
+local cost = tonumber(ARGV[2])
+local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+if free < now then free = now end
+redis.call('SET', KEYS[1], tostring(free + cost), 'EX', math.ceil(free + cost - now) + 60)
+return tostring(free - now)
+"""
+
+
+def reserve(scope: str, rate: str, count: int, *, now: float | None = None) -> float:
+    """Book `count` sends at a provider's limit ("5/s") for the whole city, counted in Redis
+    across every worker, and return how many seconds from now the first may go. Senders are
+    queued to start then (a countdown), so no worker ever sleeps waiting for its turn and other
+    work (email behind texts) keeps moving. An empty rate books nothing and returns 0."""
+    if not rate or count <= 0:
+        return 0.0
+    per, window = parse(rate)
+    now = time.time() if now is None else now
+    client = cache._cache.get_client(write=True)
+    key = cache.make_key(f"rl:reserve:{scope}")
+    return float(client.eval(_RESERVE, 1, key, repr(now), repr(count * window / per)))

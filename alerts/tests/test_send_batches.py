@@ -111,18 +111,32 @@ def test_sends_are_queued_in_batches_per_channel(settings, monkeypatch):
     ]
 
 
-def test_the_provider_rate_is_kept_across_workers_in_redis():
-    now = [1_000.25]
-    slept = []
+def test_the_provider_rate_books_start_times_across_workers_in_redis():
+    scope = f"test-sms-{uuid.uuid4().hex}"
+    # Two texts a second: each booking starts where the last one ends, whoever books it.
+    assert ratelimit.reserve(scope, "2/s", 2, now=1000.0) == 0
+    assert ratelimit.reserve(scope, "2/s", 2, now=1000.0) == 1.0
+    assert ratelimit.reserve(scope, "2/s", 1, now=1000.5) == 1.5
+    assert ratelimit.reserve(scope, "2/s", 1, now=1010.0) == 0  # idle since: no backlog
+    assert ratelimit.reserve(scope, "", 50) == 0  # no limit configured
 
-    def sleep(seconds):
-        slept.append(round(seconds, 2))
-        now[0] += seconds
 
-    scope = f"test-email-{uuid.uuid4().hex}"
-    for _ in range(5):
-        ratelimit.wait_turn(scope, "2/s", sleep=sleep, clock=lambda: now[0])
-    # Two sends per second: the third and fifth wait for the next second.
-    assert slept == [0.75, 1.0]
-    ratelimit.wait_turn("test-email", "", sleep=sleep)  # no limit configured: no wait
-    assert len(slept) == 2
+def test_rate_limited_texts_wait_in_the_queue_not_in_a_worker(settings, monkeypatch):
+    """Texts at 2/s go two to a task, each task booked one second after the last; email has no
+    limit here and goes at once, in full batches."""
+    settings.ALERTS_SMS_RATE = "2/s"
+    settings.ALERTS_EMAIL_RATE = ""
+    settings.SEND_BATCH_SIZE = 100
+    monkeypatch.setattr(ratelimit.time, "time", lambda: 5000.0)
+    fresh = uuid.uuid4().hex  # no booking left by another test
+    monkeypatch.setattr(ratelimit.cache, "make_key", lambda key, **kw: f"test:{fresh}:{key}")
+    queued = []
+    monkeypatch.setattr(
+        delivery,
+        "_enqueue",
+        lambda task, ids, **kw: queued.append((ids, kw.get("countdown", 0))),
+    )
+    sms = [(n, Channel.SMS) for n in range(1, 6)]
+    email = [(n, Channel.EMAIL) for n in range(10, 13)]
+    delivery.enqueue_sends(email + sms, on_commit=False)
+    assert queued == [([10, 11, 12], 0), ([1, 2], 0.0), ([3, 4], 1.0), ([5], 2.0)]

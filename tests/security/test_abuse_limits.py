@@ -157,7 +157,9 @@ def test_emergency_alerts_travel_on_their_own_queue(
 ):
     sent = []
     monkeypatch.setattr(
-        delivery, "_enqueue", lambda name, *args, on_commit=True, urgent=False: sent.append(urgent)
+        delivery,
+        "_enqueue",
+        lambda name, *args, on_commit=True, urgent=False, **_kw: sent.append(urgent),
     )
     topic = make_topic("weather")
     Subscription.objects.create(

@@ -20,12 +20,13 @@ BASE_PYTHON = $(shell for p in $(PYTHON_CANDIDATES); do \
 	if "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	command -v "$$p"; break; fi; done)
 
-.PHONY: help setup run test bench lint manage clean
+.PHONY: help setup run test bench bench-scale lint manage clean
 
 help:
 	@echo "make run    install, start PostgreSQL/Redis (embedded unless DATABASE_URL/REDIS_URL), migrate, load demo data, serve"
 	@echo "make test   same setup, then the whole test suite (browser tests included)"
 	@echo "make bench  performance benchmarks"
+	@echo "make bench-scale ARGS='--scale 1.0'  city-size dataset, gunicorn + locust, alert fan-out, nightly jobs"
 	@echo "make lint   ruff check + format check"
 	@echo "make manage ARGS='...'  run a manage.py command against the same services"
 
@@ -62,6 +63,9 @@ test: setup
 
 bench: setup
 	$(PY) scripts/devstack.py manage bench $(ARGS)
+
+bench-scale: setup
+	$(PY) scripts/devstack.py bench-scale $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

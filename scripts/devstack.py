@@ -204,13 +204,36 @@ def run(stack: Stack) -> int:
         time.sleep(0.5)
 
 
+def bench_scale(args: list[str]) -> int:
+    """`make bench-scale`: scripts/bench_scale.py with the services set. It stops what it
+    started itself; on Ctrl-C it is given time to do so before the servers here go down."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityhall.settings.dev")
+    proc = subprocess.Popen([sys.executable, "scripts/bench_scale.py", *args], cwd=ROOT)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                proc.wait(timeout=1)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                continue  # a second Ctrl-C does not cut its clean-up short
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise KeyboardInterrupt from None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["run", "test", "manage", "env"])
+    parser.add_argument("mode", choices=["run", "test", "manage", "env", "bench-scale"])
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args()
 
-    stack = Stack("test" if options.mode == "test" else "dev")
+    # bench-scale keeps its city-size dataset in .data/pg-bench between runs.
+    stack = Stack({"test": "test", "bench-scale": "bench"}.get(options.mode, "dev"))
     runtime = DATA / "run"
     runtime.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
@@ -233,6 +256,8 @@ def main() -> int:
             return subprocess.run(
                 [sys.executable, "-m", "pytest", *options.args], cwd=ROOT
             ).returncode
+        if options.mode == "bench-scale":
+            return bench_scale(options.args)
         if options.mode == "manage":
             os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityhall.settings.dev")
             return subprocess.run([sys.executable, "manage.py", *options.args], cwd=ROOT).returncode

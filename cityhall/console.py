@@ -351,10 +351,12 @@ class WorkflowActions:
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
-            request.session[self._list_key()] = {
+            shown = {
                 "ids": [row.pk for row in changelist.result_list],  # the page's own query
                 "query": request.GET.urlencode(),
             }
+            if request.session.get(self._list_key()) != shown:  # no session write per view
+                request.session[self._list_key()] = shown
         return response
 
     def list_navigation(self, request, obj) -> dict | None:

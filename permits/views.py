@@ -410,6 +410,7 @@ def document(request, public_id, document_id):
     return response
 
 
+@public_page  # public records: the same answer for everyone who asks the same question
 @require_safe
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)

@@ -35,7 +35,9 @@ def _get(client, url):
     return response, len(queries.captured_queries)
 
 
-@pytest.mark.parametrize("url", ["/", "/es/", "/alerts/", "/permits/", "/performance/"])
+@pytest.mark.parametrize(
+    "url", ["/", "/es/", "/alerts/", "/permits/", "/performance/", "/permits/search/?q=Oak"]
+)
 def test_the_second_visitor_gets_the_stored_page_with_a_nonce_of_its_own(url):
     first, _queries = _get(Client(), url)
     second, queries = _get(Client(), url)

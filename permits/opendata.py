@@ -176,6 +176,7 @@ def refresh(*, force: bool = False) -> dict[str, int]:
     """Rebuild every dataset file whose data changed since it was built (beat, every few
     minutes). Returns the rows written per file rebuilt."""
     rebuilt = {}
+    cache.delete(REFRESH_QUEUED)
     for dataset in DATASETS:
         tag, _last, _rows = version(dataset)
         for fmt in FORMATS:
@@ -185,9 +186,16 @@ def refresh(*, force: bool = False) -> dict[str, int]:
     return rebuilt
 
 
+REFRESH_QUEUED = "open-data:refresh-queued"
+# How long a visitor is asked to wait for a file not built yet; a build of 200,000 permits takes
+# about 20 seconds. A rebuild is asked for at most this often, however many visitors ask.
+RETRY_SECONDS = 60
+
+
 def request_refresh() -> None:
-    """Ask the worker for a rebuild, at most once every few minutes however many ask."""
-    if cache.add("open-data:refresh-queued", 1, timeout=settings.OPEN_DATA_REFRESH_SECONDS):
+    """Ask the worker for a rebuild, at most once a minute however many ask (the rebuild clears
+    the mark when it is done, so a later change is picked up at once)."""
+    if cache.add(REFRESH_QUEUED, 1, timeout=RETRY_SECONDS):
         from cityhall.celery import app
 
         app.signature(REFRESH_TASK).delay()

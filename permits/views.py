@@ -439,10 +439,10 @@ def open_data(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
             response = render(
                 request,
                 "permits/open_data_preparing.html",
-                {"minutes": -(-settings.OPEN_DATA_REFRESH_SECONDS // 60)},
+                {"minutes": -(-opendata.RETRY_SECONDS // 60)},
                 status=503,
             )
-            response["Retry-After"] = str(settings.OPEN_DATA_REFRESH_SECONDS)
+            response["Retry-After"] = str(opendata.RETRY_SECONDS)
             return response
         tag, last_modified = built.version, built.last_modified
     etag = quote_etag(f"{tag}-{fmt}")

@@ -52,10 +52,10 @@ def _numbers(response) -> list[str]:
 def test_before_the_first_build_the_download_is_a_clear_503(client, files, permits):
     response = client.get("/open-data/permits.csv")
     assert response.status_code == 503
-    assert response["Retry-After"] == "600"
+    assert response["Retry-After"] == "60"
     body = response.content.decode()
     assert "This dataset is being prepared" in body
-    assert "Please try again in about 10 minutes." in body
+    assert "Please try again in about 1 minute." in body
     assert files  # the worker was asked to build it
 
 
@@ -122,3 +122,23 @@ def test_a_build_that_crashes_leaves_the_previous_file(client, files, permits, m
     assert set(opendata.refresh()) == {"permits.csv", "permits.json"}
     built = opendata.current("permits", "csv")
     assert len(list(built.path.parent.glob("permits-*.csv"))) == 2  # this one and the last
+
+
+def test_a_refresh_asked_for_while_none_runs_is_queued_again(settings, permits, monkeypatch):
+    """The mark that keeps a crowd from queueing many rebuilds is cleared by the rebuild, so a
+    file missing later (a new volume, a failed build) is asked for again at once."""
+    from django.core.cache import cache
+
+    settings.OPEN_DATA_LIVE_ROWS = 0
+    queued = []
+    monkeypatch.setattr(
+        "cityhall.celery.app.signature",
+        lambda name: type("S", (), {"delay": lambda self: queued.append(name)})(),
+    )
+    cache.delete(opendata.REFRESH_QUEUED)
+    opendata.request_refresh()
+    opendata.request_refresh()
+    assert queued == [opendata.REFRESH_TASK]  # one rebuild for two visitors
+    opendata.refresh()
+    opendata.request_refresh()
+    assert len(queued) == 2

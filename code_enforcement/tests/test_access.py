@@ -470,6 +470,7 @@ def test_console_request_list_does_not_grow_with_rows(django_assert_max_num_quer
         response = client.get(CONSOLE_LIST)
         assert response.status_code == 200
     _rows(35, start=5)
+    client.get(CONSOLE_LIST)  # the list shown changed: remembered once for previous/next
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(CONSOLE_LIST)
         assert response.status_code == 200

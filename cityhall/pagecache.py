@@ -24,6 +24,8 @@ from django.utils.translation import get_language
 NONCE_SLOT = "__cityhall_csp_nonce__"
 GENERATION_KEY = "pagecache:generation"
 KEPT_HEADERS = ("Content-Language", "Vary", "Cache-Control")
+MAX_QUERY_LENGTH = 200
+MAX_STORED_BYTES = 2_000_000
 
 
 def invalidate_public_pages(*_args, **_kwargs) -> None:
@@ -46,6 +48,8 @@ def _cacheable(request: HttpRequest) -> bool:
     return (
         settings.PUBLIC_PAGE_SECONDS > 0
         and request.method in ("GET", "HEAD")
+        # Made-up query strings cannot fill Redis with copies: long ones are not stored.
+        and len(request.META.get("QUERY_STRING", "")) <= MAX_QUERY_LENGTH
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
         and not request.headers.get("HX-Request")
@@ -69,9 +73,11 @@ def public_page(view):
         if stored is not None:
             return _from_store(request, stored)
         response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming and not response.cookies:
-            if hasattr(response, "render") and callable(response.render):
-                response.render()
+        if response.status_code != 200 or response.streaming or response.cookies:
+            return response
+        if callable(getattr(response, "render", None)):
+            response.render()
+        if len(response.content) <= MAX_STORED_BYTES:
             cache.set(key, _to_store(request, response), timeout=settings.PUBLIC_PAGE_SECONDS)
         return response
 

@@ -100,3 +100,10 @@ def test_map_data_and_open311_lists_are_stored_too(url):
     second, queries = _get(Client(), url)
     assert queries == 0
     assert NONCE.sub("", second.content.decode()) == NONCE.sub("", first.content.decode())
+
+
+def test_made_up_query_strings_are_not_stored():
+    url = "/alerts/?" + "x=1&" * 60
+    _get(Client(), url)
+    _response, queries = _get(Client(), url)
+    assert queries > 0

@@ -576,7 +576,22 @@ def enqueue_sends(
         for start in range(0, len(ids), size):
             batch = ids[start : start + size]
             countdown = reserve(f"send:{channel}", rate, len(batch)) if rate else 0
+            if countdown > BOOKED_AHEAD_SECONDS:
+                _booked(batch, countdown)
             _enqueue(SEND_TASK, batch, on_commit=on_commit, urgent=urgent, countdown=countdown)
+
+
+# A delivery booked further ahead than this carries its start time, so the sweeper does not
+# take a text waiting its turn in the queue for a lost one (and book it again, later).
+BOOKED_AHEAD_SECONDS = 60
+
+
+def _booked(delivery_ids: list[int], countdown: float) -> None:
+    # A second early: the task, arriving on time, finds its rows due.
+    starts = timezone.now() + timedelta(seconds=countdown - 1)
+    Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.PENDING).update(
+        next_attempt_at=starts
+    )
 
 
 def enqueue_send(

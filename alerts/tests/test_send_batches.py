@@ -140,3 +140,37 @@ def test_rate_limited_texts_wait_in_the_queue_not_in_a_worker(settings, monkeypa
     email = [(n, Channel.EMAIL) for n in range(10, 13)]
     delivery.enqueue_sends(email + sms, on_commit=False)
     assert queued == [([10, 11, 12], 0), ([1, 2], 0.0), ([3, 4], 1.0), ([5], 2.0)]
+
+
+def test_texts_booked_far_ahead_are_not_taken_for_lost_by_the_sweeper(
+    settings, monkeypatch, admin_user
+):
+    """15,000 texts at 5/s take 50 minutes: the sweeper must leave a text waiting its turn in
+    the queue alone (re-queueing it would book it again, later, every 30 seconds)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.ALERTS_SMS_RATE = "1/m"  # a minute apart: the test never races the clock
+    fresh = uuid.uuid4().hex
+    monkeypatch.setattr(ratelimit.cache, "make_key", lambda key, **kw: f"test:{fresh}:{key}")
+    monkeypatch.setattr(delivery, "_enqueue", lambda *args, **kw: None)
+    topic = make_topic("weather")
+    for n in range(3):
+        make_subscription([topic], phone=f"+1408210441{n}")
+    alert = services.alert_publish(alert=make_alert(topic=topic), actor=admin_user)
+    monkeypatch.setattr(delivery, "BOOKED_AHEAD_SECONDS", 0)
+    delivery.alert_fan_out(alert_id=alert.pk)
+    texts = Delivery.objects.filter(channel=Channel.SMS).order_by("pk")
+    starts = [row.next_attempt_at for row in texts]
+    assert starts[1] > starts[0] and starts[2] > starts[1]  # one a minute, in order
+
+    queued = []
+    monkeypatch.setattr(
+        delivery, "enqueue_sends", lambda rows, **kw: queued.extend(pk for pk, _c in rows)
+    )
+    Delivery.objects.update(updated_at=timezone.now() - timedelta(hours=1))  # long queued
+    delivery.deliveries_sweep(now=timezone.now())
+    assert texts.last().pk not in queued  # still waiting its turn: not lost
+    delivery.deliveries_sweep(now=timezone.now() + timedelta(minutes=5))
+    assert texts.last().pk in queued  # past its time and still pending: lost, sent again

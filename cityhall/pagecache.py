@@ -35,6 +35,20 @@ def invalidate_public_pages(*_args, **_kwargs) -> None:
     transaction.on_commit(_next_generation, robust=True)
 
 
+def invalidate_on_change(*models) -> None:
+    """Public pages show these models: saving or deleting one replaces every stored page (each
+    app calls this from its AppConfig.ready)."""
+    from django.db.models.signals import post_delete, post_save
+
+    for model in models:
+        for signal in (post_save, post_delete):
+            signal.connect(
+                invalidate_public_pages,
+                sender=model,
+                dispatch_uid=f"pagecache-{model._meta.label}-{signal is post_save}",
+            )
+
+
 def _next_generation() -> None:
     if not cache.add(GENERATION_KEY, 1, timeout=None):
         cache.incr(GENERATION_KEY)

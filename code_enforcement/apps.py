@@ -7,16 +7,8 @@ class CodeEnforcementConfig(AppConfig):
 
     def ready(self):
         # Public pages show these: a change reaches every visitor at once (cityhall.pagecache).
-        from django.db.models.signals import post_delete, post_save
-
-        from cityhall.pagecache import invalidate_public_pages
+        from cityhall.pagecache import invalidate_on_change
 
         from .models import ServiceCategory
 
-        for model in (ServiceCategory,):
-            for signal in (post_save, post_delete):
-                signal.connect(
-                    invalidate_public_pages,
-                    sender=model,
-                    dispatch_uid=f"pagecache-{model.__name__}-{signal is post_save}",
-                )
+        invalidate_on_change(ServiceCategory)

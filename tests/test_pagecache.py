@@ -107,3 +107,14 @@ def test_made_up_query_strings_are_not_stored():
     _get(Client(), url)
     _response, queries = _get(Client(), url)
     assert queries > 0
+
+
+def test_a_permit_type_edit_replaces_the_stored_permits_page(django_capture_on_commit_callbacks):
+    from permits.tests.factories import make_permit_type
+
+    _get(Client(), "/permits/")
+    with django_capture_on_commit_callbacks(execute=True):
+        make_permit_type("SGN", name_en="Sidewalk café seating")
+    page, queries = _get(Client(), "/permits/")
+    assert queries > 0
+    assert "Sidewalk café seating" in page.content.decode()

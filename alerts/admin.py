@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from cityhall.console import WorkflowActions
+from cityhall.console import WorkflowActions, records_behind_filter
 
 from . import delivery, services
 from .constants import AlertStatus
@@ -307,7 +307,15 @@ class ConfirmedFilter(admin.SimpleListFilter):
 @admin.register(Subscription)
 class SubscriptionAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "user", "language", "by_email", "by_sms", "citywide", "confirmed_at"]
-    list_filter = [ConfirmedFilter, "language", "by_email", "by_sms", "citywide", "topics"]
+    list_filter = [
+        ConfirmedFilter,
+        "language",
+        "by_email",
+        "by_sms",
+        "citywide",
+        "topics",
+        records_behind_filter(),
+    ]
     search_fields = ["email", "phone", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
@@ -343,7 +351,7 @@ class NotificationAdmin(admin.ModelAdmin):
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["pk", "channel", "address", "status", "attempts", "sent_at", "short_error"]
-    list_filter = ["status", "channel"]
+    list_filter = ["status", "channel", records_behind_filter()]
     search_fields = ["address", "provider_message_id"]
     readonly_fields = [f.name for f in Delivery._meta.fields]
     list_per_page = 100

@@ -159,7 +159,10 @@ def status_queue_filter(open_statuses, *, label: str = "Open work"):
         def current(self) -> str:
             if self.value():
                 return self.value()
-            return "all" if "work" in self.used_parameters_source else "open"
+            # A link from "My work" (`work`) or from a dashboard number (`kpi`) brings its own
+            # rule: every status that rule allows.
+            source = self.used_parameters_source
+            return "all" if "work" in source or "kpi" in source else "open"
 
         def __init__(self, request, params, model, model_admin):
             self.used_parameters_source = dict(request.GET)
@@ -582,3 +585,66 @@ class EstimatedCountPaginator(Paginator):
         if isinstance(plan, str):
             plan = json.loads(plan)
         return max(int(plan[0]["Plan"]["Plan Rows"]), exact)
+
+
+# --- The records behind a number ---------------------------------------------------------------
+# The KPI dashboard links each number to the console list of exactly the records behind it:
+# `?kpi=<metric>&kpi_from=…&kpi_to=…[&kpi_dim=…&kpi_value=…][&kpi_part=numerator]`. The console
+# does not know the metrics (no app imports kpis): kpis registers how to find the records.
+
+RECORD_SOURCES: dict = {}
+
+
+def register_record_source(resolve) -> None:
+    """`resolve(model, params) -> (queryset of model's rows, description)`; raises ValueError for
+    parameters that name no records of this model."""
+    RECORD_SOURCES["kpi"] = resolve
+
+
+def records_behind_filter():
+    from django.contrib import admin
+    from django.contrib.admin.options import IncorrectLookupParameters
+
+    class RecordsBehindFilter(admin.ListFilter):
+        title = "behind a dashboard number"
+        parameters = ("kpi", "kpi_from", "kpi_to", "kpi_dim", "kpi_value", "kpi_part")
+
+        def __init__(self, request, params, model, model_admin):
+            super().__init__(request, params, model, model_admin)
+            for name in self.parameters:
+                if name in params:
+                    self.used_parameters[name] = params.pop(name)[-1]
+            self.description = ""
+            self.records = None
+            if self.used_parameters and "kpi" in RECORD_SOURCES:
+                try:
+                    self.records, self.description = RECORD_SOURCES["kpi"](
+                        model, self.used_parameters
+                    )
+                except ValueError as error:
+                    raise IncorrectLookupParameters(str(error)) from None
+
+        def has_output(self) -> bool:
+            return self.records is not None
+
+        def expected_parameters(self):
+            return list(self.parameters)
+
+        def choices(self, changelist):
+            yield {
+                "selected": True,
+                "query_string": changelist.get_query_string(),
+                "display": self.description,
+            }
+            yield {
+                "selected": False,
+                "query_string": changelist.get_query_string(remove=list(self.parameters)),
+                "display": "All records (leave the dashboard's selection)",
+            }
+
+        def queryset(self, request, queryset):
+            if self.records is None:
+                return queryset
+            return queryset.filter(pk__in=self.records.values("pk"))
+
+    return RecordsBehindFilter

@@ -58,6 +58,7 @@ _CODE_DESK = {
     "code_enforcement.triage_request",
     "code_enforcement.view_servicecategory",
     "code_enforcement.view_codecase",
+    "code_enforcement.view_violation",
     "code_enforcement.change_codecase",
     "code_enforcement.manage_case",
     "code_enforcement.view_caseinspection",
@@ -114,6 +115,7 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     | _PERMITS_DESK
     | {"permits.waive_fee", "cityhall.view_holiday"}
     | {"code_enforcement.view_servicerequest", "code_enforcement.view_codecase"}
+    | {"code_enforcement.view_violation"}
     | {"alerts.view_delivery", "alerts.view_alert", "code_enforcement.view_caseinspection"}
     | _KPIS,
     Role.CITY_ADMINISTRATOR: (

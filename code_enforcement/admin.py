@@ -22,6 +22,7 @@ from cityhall.console import (
     EstimatedCountPaginator,
     WorkflowActions,
     bulk_assign,
+    records_behind_filter,
     staff_list_filter,
     status_queue_filter,
 )
@@ -41,6 +42,7 @@ from .models import (
     ServiceAttribute,
     ServiceCategory,
     ServiceRequest,
+    Violation,
     ViolationType,
 )
 from .workflow import CASES, REQUESTS, TransitionNotAllowed
@@ -71,7 +73,7 @@ class ServiceCategoryAdmin(SimpleHistoryAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "email"]
+    list_display = ["name", "name_es", "email"]
 
 
 @admin.register(Address)
@@ -181,6 +183,7 @@ class ServiceRequestAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
         ("assigned_to", staff_list_filter()),
         "neighborhood",
         "source",
+        records_behind_filter(),
     ]
     search_fields = ["=public_id", "address", "contact_name", "description"]
     list_select_related = ["category", "assigned_to"]
@@ -396,6 +399,7 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
         "repeat_violation",
         ("inspector", staff_list_filter()),
         "neighborhood",
+        records_behind_filter(),
     ]
     search_fields = ["number", "address", "owner_name"]
     list_select_related = ["inspector"]
@@ -525,6 +529,34 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
         if move.name == "notice":
             return reverse("admin:code_enforcement_notice", args=[result.pk])
         return None
+
+
+@admin.register(Violation)
+class ViolationAdmin(admin.ModelAdmin):
+    """Every violation found, read-only: they are recorded and corrected on their case."""
+
+    list_display = ["case_link", "violation_type", "severity", "comply_by", "corrected_at"]
+    list_filter = ["severity", "violation_type", records_behind_filter()]
+    search_fields = ["case__number", "case__address"]
+    list_select_related = ["case", "violation_type"]
+    ordering = ["-created_at"]
+    list_per_page = 50
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    @admin.display(description="case", ordering="case__number")
+    def case_link(self, obj):
+        url = reverse("admin:code_enforcement_codecase_change", args=[obj.case_id])
+        return format_html('<a href="{}">{}</a>', url, obj.case.number)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(CaseInspection)

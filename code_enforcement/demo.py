@@ -39,7 +39,11 @@ from .models import (
     ViolationType,
 )
 
-DEPARTMENTS = ["Code Enforcement", "Public Works", "Police (non-emergency)"]
+DEPARTMENTS = {
+    "Code Enforcement": "Cumplimiento de Códigos",
+    "Public Works": "Obras Públicas",
+    "Police (non-emergency)": "Policía (no emergencias)",
+}
 
 # code, en, es, description en/es, group, department, triage, resolve, anonymous, opens cases, sensitive,
 # weight, summer peak (seasonality), attributes
@@ -328,7 +332,10 @@ STREETS = [
 @transaction.atomic
 def demo_load() -> dict[str, int]:
     created = {"service categories": 0, "addresses": 0, "service requests": 0, "code cases": 0}
-    departments = {name: Department.objects.get_or_create(name=name)[0] for name in DEPARTMENTS}
+    departments = {
+        name: Department.objects.update_or_create(name=name, defaults={"name_es": name_es})[0]
+        for name, name_es in DEPARTMENTS.items()
+    }
     categories = {}
     for position, row in enumerate(CATEGORIES):
         (
@@ -356,7 +363,7 @@ def demo_load() -> dict[str, int]:
                 "description_en": d_en,
                 "description_es": d_es,
                 "group": group,
-                "department": departments[DEPARTMENTS[dept]],
+                "department": departments[list(DEPARTMENTS)[dept]],
                 "triage_sla_days": triage,
                 "resolution_sla_days": resolve,
                 "allow_anonymous": anonymous,

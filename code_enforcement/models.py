@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -32,6 +33,9 @@ from .constants import (
 
 class Department(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
+    name_es = models.CharField(
+        _("name (Spanish)"), max_length=100, blank=True, help_text=_("Shown on Spanish pages.")
+    )
     email = models.EmailField(_("email"), blank=True)
 
     class Meta:
@@ -40,6 +44,10 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def t(self, field: str = "name", language: str | None = None) -> str:
+        wants_spanish = (language or get_language() or "en").startswith("es")
+        return self.name_es if wants_spanish and self.name_es else self.name
 
 
 class ServiceCategory(Bilingual, models.Model):

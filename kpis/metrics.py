@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from alerts.constants import Channel, DeliveryStatus
 from alerts.models import Delivery, Subscription
 from code_enforcement.constants import RequestStatus
 from code_enforcement.models import CodeCase, ServiceRequest, Violation
@@ -63,12 +64,19 @@ class Metric:
     name_es: str
     definition_en: str
     definition_es: str
-    unit: str  # count, percent, days, minutes, dollars
+    unit: str  # count, percent, days, hours, minutes, dollars
     direction: str  # up (higher is better), down, none
     kind: str  # count, ratio, mean, median, p90, snapshot_count, snapshot_ratio, sum
     dimensions: dict[str, str] = field(default_factory=dict)  # name -> ORM path
     rows: Callable[[date, date], Iterable[Row]] | None = None
-    drilldown: str = ""  # console changelist with filters
+    # The records behind the number: a queryset over the period (a snapshot's: at its end),
+    # listed in the console at `listing`; `numerator` marks the part above a ratio's line, and
+    # `value_filters` narrow to a dimension value that is not a field (an age bucket).
+    records: Callable[[date, date], QuerySet] | None = None
+    listing: str = ""
+    numerator: Q | None = None
+    value_filters: dict[str, Callable[[date, str], Q]] = field(default_factory=dict)
+    group: str = "requests"  # requests, code, permits, alerts
 
     def name(self, language: str | None = None) -> str:
         return (
@@ -85,6 +93,10 @@ class Metric:
     @property
     def is_snapshot(self) -> bool:
         return self.kind.startswith("snapshot")
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.kind == "ratio"
 
 
 def _grouped(
@@ -117,7 +129,7 @@ def _sampled(
     queryset, date_field: str, start_field: str, dims: dict[str, str], *, unit: str = "days"
 ) -> Iterable[Row]:
     """Durations per day (for medians and percentiles), for the city and per dimension value."""
-    divisor = 86400 if unit == "days" else 60
+    divisor = {"days": 86400, "hours": 3600, "minutes": 60}[unit]
     paths = list(dims.values())
     buckets: dict[tuple, list] = defaultdict(list)
     for values in queryset.annotate(d=TruncDate(date_field)).values_list(
@@ -139,13 +151,18 @@ REQUEST_DIMS = {
     "neighborhood": "neighborhood__slug",
     "department": "department__name",
 }
+RECEIVED_DIMS = {**REQUEST_DIMS, "channel": "source"}
+
+# Each metric's records are one queryset function, used both to compute the number and to list
+# the records behind it in the console (kpis.drilldown), so the two cannot disagree.
+
+
+def received(start, end):
+    return ServiceRequest.objects.filter(**days("created_at", start, end))
 
 
 def requests_received(start, end):
-    dims = {**REQUEST_DIMS, "channel": "source"}
-    return _grouped(
-        ServiceRequest.objects.filter(**days("created_at", start, end)), "created_at", dims
-    )
+    return _grouped(received(start, end), "created_at", RECEIVED_DIMS)
 
 
 def _closed(start, end):
@@ -158,12 +175,15 @@ def requests_closed(start, end):
     return _grouped(_closed(start, end), "closed_at", REQUEST_DIMS)
 
 
+CLOSED_ON_TIME = Q(closed_at__date__lte=F("resolve_due"))
+
+
 def closed_within_sla(start, end):
     return _grouped(
         _closed(start, end),
         "closed_at",
         REQUEST_DIMS,
-        numerator=Count("pk", filter=Q(closed_at__date__lte=F("resolve_due"))),
+        numerator=Count("pk", filter=CLOSED_ON_TIME),
         denominator=Count("pk"),
     )
 
@@ -172,12 +192,24 @@ def days_to_close(start, end):
     return _sampled(_closed(start, end), "closed_at", "created_at", REQUEST_DIMS)
 
 
+def acknowledged(start, end):
+    return ServiceRequest.objects.filter(**days("acknowledged_at", start, end))
+
+
 def days_to_acknowledge(start, end):
-    queryset = ServiceRequest.objects.filter(**days("acknowledged_at", start, end))
     return (
         Row(r.day, r.dimension, r.value, sum(r.samples), r.numerator, [])
-        for r in _sampled(queryset, "acknowledged_at", "created_at", REQUEST_DIMS)
+        for r in _sampled(acknowledged(start, end), "acknowledged_at", "created_at", REQUEST_DIMS)
     )
+
+
+def hours_to_first_response(start, end):
+    return _sampled(
+        acknowledged(start, end), "acknowledged_at", "created_at", REQUEST_DIMS, unit="hours"
+    )
+
+
+REOPENED = Q(reopened_count__gt=0)
 
 
 def reopen_rate(start, end):
@@ -185,7 +217,7 @@ def reopen_rate(start, end):
         _closed(start, end),
         "closed_at",
         REQUEST_DIMS,
-        numerator=Count("pk", filter=Q(reopened_count__gt=0)),
+        numerator=Count("pk", filter=REOPENED),
         denominator=Count("pk"),
     )
 
@@ -193,26 +225,32 @@ def reopen_rate(start, end):
 AGING = [("0-7", 0, 7), ("8-30", 8, 30), ("31-90", 31, 90), ("90+", 91, 100_000)]
 
 
+def open_at(day):
+    """Requests open at the end of `day`."""
+    return ServiceRequest.objects.filter(**days("created_at", None, day)).filter(
+        Q(closed_at__isnull=True) | Q(**days("closed_at", day + timedelta(days=1), None))
+    )
+
+
+def _aged(day, low, high) -> Q:
+    return Q(**days("created_at", day - timedelta(days=high), day - timedelta(days=low)))
+
+
+def aging_filter(day, label: str) -> Q:
+    for bucket, low, high in AGING:
+        if bucket == label:
+            return _aged(day, low, high)
+    raise ValueError(label)
+
+
 def open_backlog(start, end):
     """Open requests at the end of each day, by age."""
     day = start
     while day <= end:
-        open_then = ServiceRequest.objects.filter(**days("created_at", None, day)).filter(
-            Q(closed_at__isnull=True) | Q(**days("closed_at", day + timedelta(days=1), None))
-        )
-        counts = open_then.aggregate(
+        counts = open_at(day).aggregate(
             total=Count("pk"),
             **{
-                f"b{i}": Count(
-                    "pk",
-                    filter=Q(
-                        **days(
-                            "created_at",
-                            day - timedelta(days=high),
-                            day - timedelta(days=low),
-                        ),
-                    ),
-                )
+                f"b{i}": Count("pk", filter=_aged(day, low, high))
                 for i, (_label, low, high) in enumerate(AGING)
             },
         )
@@ -228,115 +266,168 @@ def _closed_cases(start, end):
     return CodeCase.objects.filter(**days("closed_at", start, end)).filter(has_violation)
 
 
+NO_CITATION = Q(fine_amount__isnull=True)
+CASE_DIMS = {"neighborhood": "neighborhood__slug"}
+
+
 def voluntary_compliance(start, end):
     return _grouped(
         _closed_cases(start, end),
         "closed_at",
-        {"neighborhood": "neighborhood__slug"},
-        numerator=Count("pk", filter=Q(fine_amount__isnull=True)),
+        CASE_DIMS,
+        numerator=Count("pk", filter=NO_CITATION),
         denominator=Count("pk"),
     )
 
 
-def days_to_compliance(start, end):
-    queryset = Violation.objects.filter(**days("corrected_at", start, end))
-    return _sampled(
-        queryset, "corrected_at", "case__opened_at", {"neighborhood": "case__neighborhood__slug"}
+def corrected(start, end):
+    return Violation.objects.filter(
+        **days("corrected_at", start, end), case__opened_at__isnull=False
     )
 
 
+def days_to_compliance(start, end):
+    return _sampled(
+        corrected(start, end),
+        "corrected_at",
+        "case__opened_at",
+        {"neighborhood": "case__neighborhood__slug"},
+    )
+
+
+def repeat_cases(start, end):
+    return CodeCase.objects.filter(**days("opened_at", start, end), repeat_violation=True)
+
+
 def repeat_violations(start, end):
-    queryset = CodeCase.objects.filter(**days("opened_at", start, end), repeat_violation=True)
-    return _grouped(queryset, "opened_at", {"neighborhood": "neighborhood__slug"})
+    return _grouped(repeat_cases(start, end), "opened_at", CASE_DIMS)
 
 
 PERMIT_DIMS = {"permit_type": "permit_type__code", "neighborhood": "neighborhood__slug"}
 
 
+def submitted(start, end):
+    return Application.objects.filter(**days("submitted_at", start, end))
+
+
 def applications_received(start, end):
-    return _grouped(
-        Application.objects.filter(**days("submitted_at", start, end)),
-        "submitted_at",
-        PERMIT_DIMS,
-    )
+    return _grouped(submitted(start, end), "submitted_at", PERMIT_DIMS)
+
+
+def decided(start, end):
+    return Application.objects.filter(**days("decided_at", start, end))
+
+
+APPROVED = ~Q(status=Status.DENIED)
 
 
 def success_rate(start, end):
-    decided = Application.objects.filter(**days("decided_at", start, end))
     return _grouped(
-        decided,
+        decided(start, end),
         "decided_at",
         PERMIT_DIMS,
-        numerator=Count("pk", filter=~Q(status=Status.DENIED)),
+        numerator=Count("pk", filter=APPROVED),
         denominator=Count("pk"),
     )
+
+
+def decided_after_submission(start, end):
+    return decided(start, end).filter(submitted_at__isnull=False)
+
+
+def days_to_decision(start, end):
+    return _sampled(decided_after_submission(start, end), "decided_at", "submitted_at", PERMIT_DIMS)
+
+
+def issued(start, end):
+    return Application.objects.filter(**days("issued_at", start, end), submitted_at__isnull=False)
 
 
 def days_to_issue(start, end):
-    issued = Application.objects.filter(**days("issued_at", start, end))
-    return _sampled(issued, "issued_at", "submitted_at", PERMIT_DIMS)
+    return _sampled(issued(start, end), "issued_at", "submitted_at", PERMIT_DIMS)
+
+
+DECIDED_ON_TIME = Q(decided_at__date__lte=F("due_at"))
 
 
 def decided_within_sla(start, end):
-    decided = Application.objects.filter(**days("decided_at", start, end))
     return _grouped(
-        decided,
+        decided(start, end),
         "decided_at",
         PERMIT_DIMS,
-        numerator=Count("pk", filter=Q(decided_at__date__lte=F("due_at"))),
+        numerator=Count("pk", filter=DECIDED_ON_TIME),
         denominator=Count("pk"),
     )
+
+
+ONLINE = Q(online=True)
 
 
 def submitted_online(start, end):
-    submitted = Application.objects.filter(**days("submitted_at", start, end))
     return _grouped(
-        submitted,
+        submitted(start, end),
         "submitted_at",
         PERMIT_DIMS,
-        numerator=Count("pk", filter=Q(online=True)),
+        numerator=Count("pk", filter=ONLINE),
         denominator=Count("pk"),
     )
 
 
+def renewals(start, end):
+    return Application.objects.filter(**days("issued_at", start, end), renews__isnull=False)
+
+
+RENEWED_IN_TIME = Q(issued_at__date__lte=F("renews__expires_at"))
+
+
 def renewals_on_time(start, end):
-    renewals = Application.objects.filter(**days("issued_at", start, end), renews__isnull=False)
     return _grouped(
-        renewals,
+        renewals(start, end),
         "issued_at",
         {"permit_type": "permit_type__code"},
-        numerator=Count("pk", filter=Q(issued_at__date__lte=F("renews__expires_at"))),
+        numerator=Count("pk", filter=RENEWED_IN_TIME),
         denominator=Count("pk"),
+    )
+
+
+def fees_paid(start, end):
+    return Payment.objects.filter(**days("created_at", start, end)).exclude(
+        method=PaymentMethod.WAIVER
     )
 
 
 def fee_revenue(start, end):
-    payments = Payment.objects.filter(**days("created_at", start, end)).exclude(
-        method=PaymentMethod.WAIVER
-    )
+    """The sum, and the number of payments behind it (the drill-down's count)."""
     return _grouped(
-        payments,
+        fees_paid(start, end),
         "created_at",
         {"permit_type": "application__permit_type__code"},
         numerator=Sum("amount"),
+        denominator=Count("pk"),
     )
+
+
+SUBSCRIBED_CHANNELS = {"email": Q(by_email=True), "sms": Q(by_sms=True)}
 
 
 def _subscribed(day):
     return Subscription.objects.filter(**days("confirmed_at", None, day))
 
 
+def subscribers_at(day):
+    return _subscribed(day).filter(Q(by_email=True) | Q(by_sms=True))
+
+
 def alert_subscribers(start, end):
     day = start
     while day <= end:
-        base = _subscribed(day)
-        email = base.filter(by_email=True).count()
-        sms = base.filter(by_sms=True).count()
-        yield Row(
-            day, "", "", float(base.filter(Q(by_email=True) | Q(by_sms=True)).count()), 0.0, []
+        counts = _subscribed(day).aggregate(
+            total=Count("pk", filter=Q(by_email=True) | Q(by_sms=True)),
+            **{channel: Count("pk", filter=q) for channel, q in SUBSCRIBED_CHANNELS.items()},
         )
-        yield Row(day, "channel", "email", float(email), 0.0, [])
-        yield Row(day, "channel", "sms", float(sms), 0.0, [])
+        yield Row(day, "", "", float(counts["total"]), 0.0, [])
+        for channel in SUBSCRIBED_CHANNELS:
+            yield Row(day, "channel", channel, float(counts[channel]), 0.0, [])
         day += timedelta(days=1)
 
 
@@ -344,9 +435,19 @@ def households_reached(start, end):
     households = PerformanceSettings.current().households or 0
     day = start
     while day <= end:
-        reached = _subscribed(day).filter(Q(by_email=True) | Q(by_sms=True)).count()
-        yield Row(day, "", "", float(reached), float(households), [])
+        yield Row(day, "", "", float(subscribers_at(day).count()), float(households), [])
         day += timedelta(days=1)
+
+
+SENT = Q(status=DeliveryStatus.SENT)
+
+
+def finished_deliveries(start, end):
+    """Emails and texts that were accepted (on the day sent) or gave up (on the day they failed)."""
+    return Delivery.objects.exclude(channel=Channel.PORTAL).filter(
+        Q(status=DeliveryStatus.SENT, **days("sent_at", start, end))
+        | Q(status=DeliveryStatus.FAILED, **days("updated_at", start, end))
+    )
 
 
 def delivery_success(start, end):
@@ -374,12 +475,17 @@ def delivery_success(start, end):
         yield Row(day, dimension, value, num, den, [])
 
 
+def alert_messages_sent(start, end):
+    return Delivery.objects.filter(
+        status=DeliveryStatus.SENT,
+        **days("sent_at", start, end),
+        notification__alert__isnull=False,
+    ).exclude(channel=Channel.PORTAL)
+
+
 def minutes_to_deliver(start, end):
-    sent = Delivery.objects.filter(
-        status="sent", **days("sent_at", start, end), notification__alert__isnull=False
-    )
     return _sampled(
-        sent.exclude(channel="portal"),
+        alert_messages_sent(start, end),
         "sent_at",
         "notification__alert__published_at",
         {"channel": "channel"},
@@ -387,10 +493,152 @@ def minutes_to_deliver(start, end):
     )
 
 
+REACH_MINUTES = 5
+WITHIN_FIVE_MINUTES = Q(
+    status=DeliveryStatus.SENT,
+    sent_at__lte=F("notification__alert__published_at") + timedelta(minutes=REACH_MINUTES),
+)
+
+
+def alert_messages(start, end):
+    """Every email and text of the alerts published in the period (unsubscribed ones aside)."""
+    return (
+        Delivery.objects.filter(**days("notification__alert__published_at", start, end))
+        .exclude(channel=Channel.PORTAL)
+        .exclude(status=DeliveryStatus.SKIPPED)
+    )
+
+
+def alert_reach(start, end):
+    return _grouped(
+        alert_messages(start, end),
+        "notification__alert__published_at",
+        {"channel": "channel"},
+        numerator=Count("pk", filter=WITHIN_FIVE_MINUTES),
+        denominator=Count("pk"),
+    )
+
+
 REQ = "/console/code_enforcement/servicerequest/"
+CASES = "/console/code_enforcement/codecase/"
+VIOLATIONS = "/console/code_enforcement/violation/"
 APP = "/console/permits/application/"
+PAYMENTS = "/console/permits/payment/"
+SUBSCRIPTIONS = "/console/alerts/subscription/"
+DELIVERIES = "/console/alerts/delivery/"
+
+
+def _at_end(queryset_at):
+    return lambda start, end: queryset_at(end)
+
+
+def _subscriber_channel(day, channel: str) -> Q:
+    return SUBSCRIBED_CHANNELS[channel]
+
 
 METRICS: list[Metric] = [
+    # The headline measures first (HEADLINE below), then the rest by area.
+    Metric(
+        "requests_closed",
+        "Complaints resolved",
+        "Quejas resueltas",
+        "Reports of problems closed in the period, whatever the outcome.",
+        "Reportes de problemas cerrados en el período, con cualquier resultado.",
+        "count",
+        "up",
+        "count",
+        REQUEST_DIMS,
+        requests_closed,
+        records=_closed,
+        listing=REQ,
+    ),
+    Metric(
+        "closed_within_sla",
+        "Resolved on time",
+        "Resueltas a tiempo",
+        "Of the reports closed in the period, the share closed by the date promised to the "
+        "resident (the category's service level).",
+        "De los reportes cerrados en el período, el porcentaje cerrado antes de la fecha "
+        "prometida al residente (el nivel de servicio de la categoría).",
+        "percent",
+        "up",
+        "ratio",
+        REQUEST_DIMS,
+        closed_within_sla,
+        records=_closed,
+        listing=REQ,
+        numerator=CLOSED_ON_TIME,
+    ),
+    Metric(
+        "success_rate",
+        "Applications approved",
+        "Solicitudes aprobadas",
+        "Permit application success rate: of the applications decided in the period, the share "
+        "approved (approved ÷ decided).",
+        "Tasa de éxito de las solicitudes de permiso: de las solicitudes decididas en el período, "
+        "el porcentaje aprobado (aprobadas ÷ decididas).",
+        "percent",
+        "up",
+        "ratio",
+        PERMIT_DIMS,
+        success_rate,
+        records=decided,
+        listing=APP,
+        numerator=APPROVED,
+        group="permits",
+    ),
+    Metric(
+        "median_days_to_decision",
+        "Median days to a permit decision",
+        "Mediana de días hasta la decisión de un permiso",
+        "From submission to approval or denial, for applications decided in the period: half "
+        "took this many days or fewer.",
+        "Desde el envío hasta la aprobación o el rechazo, para las solicitudes decididas en el "
+        "período: la mitad tardó estos días o menos.",
+        "days",
+        "down",
+        "median",
+        PERMIT_DIMS,
+        days_to_decision,
+        records=decided_after_submission,
+        listing=APP,
+        group="permits",
+    ),
+    Metric(
+        "first_response_hours",
+        "First response time",
+        "Tiempo de primera respuesta",
+        "From a resident's report to staff acknowledging it, for reports acknowledged in the "
+        "period: half were answered within this many hours.",
+        "Desde el reporte de un residente hasta que el personal lo atiende, para los reportes "
+        "atendidos en el período: la mitad recibió respuesta en estas horas o menos.",
+        "hours",
+        "down",
+        "median",
+        REQUEST_DIMS,
+        hours_to_first_response,
+        records=acknowledged,
+        listing=REQ,
+    ),
+    Metric(
+        "alert_reach",
+        "Alerts delivered within 5 minutes",
+        "Alertas entregadas en 5 minutos",
+        "Alert reach: of the emails and texts of alerts published in the period, the share the "
+        "providers accepted within 5 minutes of publishing.",
+        "Alcance de las alertas: de los correos y mensajes de las alertas publicadas en el "
+        "período, el porcentaje aceptado por los proveedores en los 5 minutos siguientes.",
+        "percent",
+        "up",
+        "ratio",
+        {"channel": "channel"},
+        alert_reach,
+        records=alert_messages,
+        listing=DELIVERIES,
+        numerator=WITHIN_FIVE_MINUTES,
+        group="alerts",
+    ),
+    # Service requests.
     Metric(
         "requests_received",
         "Requests received",
@@ -400,35 +648,10 @@ METRICS: list[Metric] = [
         "count",
         "none",
         "count",
-        {**REQUEST_DIMS, "channel": "source"},
+        RECEIVED_DIMS,
         requests_received,
-        REQ,
-    ),
-    Metric(
-        "requests_closed",
-        "Requests closed",
-        "Reportes cerrados",
-        "Reports closed, whatever the outcome.",
-        "Reportes cerrados, con cualquier resultado.",
-        "count",
-        "up",
-        "count",
-        REQUEST_DIMS,
-        requests_closed,
-        REQ + "?status__exact=closed",
-    ),
-    Metric(
-        "closed_within_sla",
-        "Closed on time",
-        "Cerrados a tiempo",
-        "Share of closed reports closed by their promised date.",
-        "Porcentaje de reportes cerrados antes de la fecha prometida.",
-        "percent",
-        "up",
-        "ratio",
-        REQUEST_DIMS,
-        closed_within_sla,
-        REQ + "?sla=late",
+        records=received,
+        listing=REQ,
     ),
     Metric(
         "median_days_to_close",
@@ -441,7 +664,8 @@ METRICS: list[Metric] = [
         "median",
         REQUEST_DIMS,
         days_to_close,
-        REQ + "?status__exact=closed",
+        records=_closed,
+        listing=REQ,
     ),
     Metric(
         "p90_days_to_close",
@@ -454,7 +678,8 @@ METRICS: list[Metric] = [
         "p90",
         REQUEST_DIMS,
         days_to_close,
-        REQ + "?status__exact=closed",
+        records=_closed,
+        listing=REQ,
     ),
     Metric(
         "avg_days_to_acknowledge",
@@ -467,7 +692,8 @@ METRICS: list[Metric] = [
         "mean",
         REQUEST_DIMS,
         days_to_acknowledge,
-        REQ + "?status__exact=new",
+        records=acknowledged,
+        listing=REQ,
     ),
     Metric(
         "open_backlog",
@@ -480,7 +706,9 @@ METRICS: list[Metric] = [
         "snapshot_count",
         {"aging": ""},
         open_backlog,
-        REQ + "?status__exact=new",
+        records=_at_end(open_at),
+        listing=REQ,
+        value_filters={"aging": aging_filter},
     ),
     Metric(
         "reopen_rate",
@@ -493,8 +721,11 @@ METRICS: list[Metric] = [
         "ratio",
         REQUEST_DIMS,
         reopen_rate,
-        REQ,
+        records=_closed,
+        listing=REQ,
+        numerator=REOPENED,
     ),
+    # Code enforcement.
     Metric(
         "voluntary_compliance",
         "Corrected without a citation",
@@ -504,9 +735,12 @@ METRICS: list[Metric] = [
         "percent",
         "up",
         "ratio",
-        {"neighborhood": "neighborhood__slug"},
+        CASE_DIMS,
         voluntary_compliance,
-        "/console/code_enforcement/codecase/",
+        records=_closed_cases,
+        listing=CASES,
+        numerator=NO_CITATION,
+        group="code",
     ),
     Metric(
         "median_days_to_compliance",
@@ -519,7 +753,9 @@ METRICS: list[Metric] = [
         "median",
         {"neighborhood": "case__neighborhood__slug"},
         days_to_compliance,
-        "/console/code_enforcement/codecase/",
+        records=corrected,
+        listing=VIOLATIONS,
+        group="code",
     ),
     Metric(
         "repeat_violations",
@@ -530,10 +766,13 @@ METRICS: list[Metric] = [
         "count",
         "down",
         "count",
-        {"neighborhood": "neighborhood__slug"},
+        CASE_DIMS,
         repeat_violations,
-        "/console/code_enforcement/codecase/?repeat_violation__exact=1",
+        records=repeat_cases,
+        listing=CASES,
+        group="code",
     ),
+    # Permits and licenses.
     Metric(
         "applications_received",
         "Permit applications",
@@ -545,20 +784,9 @@ METRICS: list[Metric] = [
         "count",
         PERMIT_DIMS,
         applications_received,
-        APP,
-    ),
-    Metric(
-        "success_rate",
-        "Applications approved",
-        "Solicitudes aprobadas",
-        "Of the applications decided, the share approved.",
-        "De las solicitudes decididas, el porcentaje aprobado.",
-        "percent",
-        "up",
-        "ratio",
-        PERMIT_DIMS,
-        success_rate,
-        APP + "?status__exact=denied",
+        records=submitted,
+        listing=APP,
+        group="permits",
     ),
     Metric(
         "median_days_to_issue",
@@ -571,7 +799,9 @@ METRICS: list[Metric] = [
         "median",
         PERMIT_DIMS,
         days_to_issue,
-        APP + "?status__exact=issued",
+        records=issued,
+        listing=APP,
+        group="permits",
     ),
     Metric(
         "decided_within_sla",
@@ -584,7 +814,10 @@ METRICS: list[Metric] = [
         "ratio",
         PERMIT_DIMS,
         decided_within_sla,
-        APP + "?overdue=yes",
+        records=decided,
+        listing=APP,
+        numerator=DECIDED_ON_TIME,
+        group="permits",
     ),
     Metric(
         "submitted_online",
@@ -597,7 +830,10 @@ METRICS: list[Metric] = [
         "ratio",
         PERMIT_DIMS,
         submitted_online,
-        APP + "?online__exact=0",
+        records=submitted,
+        listing=APP,
+        numerator=ONLINE,
+        group="permits",
     ),
     Metric(
         "renewals_on_time",
@@ -610,7 +846,10 @@ METRICS: list[Metric] = [
         "ratio",
         {"permit_type": "permit_type__code"},
         renewals_on_time,
-        APP,
+        records=renewals,
+        listing=APP,
+        numerator=RENEWED_IN_TIME,
+        group="permits",
     ),
     Metric(
         "fee_revenue",
@@ -623,8 +862,11 @@ METRICS: list[Metric] = [
         "sum",
         {"permit_type": "application__permit_type__code"},
         fee_revenue,
-        APP,
+        records=fees_paid,
+        listing=PAYMENTS,
+        group="permits",
     ),
+    # Alerts.
     Metric(
         "alert_subscribers",
         "Alert subscribers",
@@ -636,7 +878,10 @@ METRICS: list[Metric] = [
         "snapshot_count",
         {"channel": ""},
         alert_subscribers,
-        "/console/alerts/subscription/",
+        records=_at_end(subscribers_at),
+        listing=SUBSCRIPTIONS,
+        value_filters={"channel": _subscriber_channel},
+        group="alerts",
     ),
     Metric(
         "households_reached",
@@ -649,7 +894,9 @@ METRICS: list[Metric] = [
         "snapshot_ratio",
         {},
         households_reached,
-        "/console/alerts/subscription/",
+        records=_at_end(subscribers_at),
+        listing=SUBSCRIPTIONS,
+        group="alerts",
     ),
     Metric(
         "delivery_success",
@@ -662,7 +909,10 @@ METRICS: list[Metric] = [
         "ratio",
         {"channel": "channel"},
         delivery_success,
-        "/console/alerts/delivery/?status__exact=failed",
+        records=finished_deliveries,
+        listing=DELIVERIES,
+        numerator=SENT,
+        group="alerts",
     ),
     Metric(
         "minutes_to_deliver",
@@ -675,8 +925,26 @@ METRICS: list[Metric] = [
         "median",
         {"channel": "channel"},
         minutes_to_deliver,
-        "/console/alerts/alert/",
+        records=alert_messages_sent,
+        listing=DELIVERIES,
+        group="alerts",
     ),
+]
+
+# The city's headline measures, shown first on the dashboard and in the monthly report.
+HEADLINE = [
+    "requests_closed",
+    "closed_within_sla",
+    "success_rate",
+    "median_days_to_decision",
+    "first_response_hours",
+    "alert_reach",
+]
+GROUPS = [
+    ("requests", "Service requests", "Reportes de servicio"),
+    ("code", "Code enforcement", "Cumplimiento de códigos"),
+    ("permits", "Permits and licenses", "Permisos y licencias"),
+    ("alerts", "Alerts", "Alertas"),
 ]
 
 REGISTRY = {metric.key: metric for metric in METRICS}
@@ -723,3 +991,50 @@ def compute_direct(
     for row in rows:
         by_value[row.value].append(row)
     return {value: combine(metric, value_rows) for value, value_rows in by_value.items()}
+
+
+def group_name(key: str, language: str | None = None) -> str:
+    spanish = (language or get_language() or "en").startswith("es")
+    return next(es if spanish else en for k, en, es in GROUPS if k == key)
+
+
+def basis(metric: Metric, rows: Iterable[Row]) -> tuple[int | None, int | None]:
+    """How many records a value stands on and, for a ratio, how many of them are above the line:
+    the counts the console lists behind the number show (None: no data)."""
+    rows = list(rows)
+    if not rows:
+        return None, None
+    if metric.is_snapshot:
+        last = max(row.day for row in rows)
+        rows = [row for row in rows if row.day == last]
+    numerator = round(sum(row.numerator for row in rows))
+    denominator = round(sum(row.denominator for row in rows))
+    if metric.kind in ("count", "snapshot_count", "snapshot_ratio"):
+        return numerator, None
+    if metric.kind == "ratio":
+        return denominator, numerator
+    if metric.kind in ("mean", "sum"):
+        return denominator, None
+    return sum(len(row.samples) for row in rows), None
+
+
+def records(
+    metric: Metric, start: date, end: date, *, dimension: str = "", value: str = "", part: str = ""
+) -> QuerySet:
+    """The records behind a number: the metric's queryset for the period, narrowed to one
+    dimension value and, for a ratio's numerator, to the records above the line."""
+    queryset = metric.records(start, end)
+    if dimension:
+        if dimension in metric.value_filters:
+            queryset = queryset.filter(metric.value_filters[dimension](end, value))
+        else:
+            path = metric.dimensions[dimension]
+            if value == "—":  # no value: as _grouped writes it
+                queryset = queryset.filter(Q(**{f"{path}__isnull": True}) | Q(**{path: ""}))
+            else:
+                queryset = queryset.filter(**{path: value})
+    if part == "numerator":
+        if metric.numerator is None:
+            raise ValueError(f"{metric.key} has no numerator")
+        queryset = queryset.filter(metric.numerator)
+    return queryset

@@ -88,3 +88,51 @@ class PerformanceSettings(models.Model):
     def current(cls) -> PerformanceSettings:
         settings_row, _created = cls.objects.get_or_create(pk=1)
         return settings_row
+
+
+class MonthlyReport(models.Model):
+    """A month's scorecards and charts as they stood on the first of the next month: what the
+    council was shown stays the same, whatever is corrected or disposed of later."""
+
+    month = models.DateField(unique=True)  # its first day
+    numbers = models.JSONField()  # kpis.dashboard.compute for the month, dates as text
+    targets = models.JSONField(default=dict)  # {metric key: target} when it was made
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"Performance report {self.month:%Y-%m}"
+
+
+class ReportOptIn(models.Model):
+    """A manager who asked for the monthly report by email."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kpi_report_opt_in"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Monthly report for {self.user}"
+
+
+class ReportEmail(models.Model):
+    """One manager's email of one report: written with the email in one transaction, so a
+    worker that crashes half-way sends the rest on its next run and nobody gets two."""
+
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="emails")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    notification = models.ForeignKey(
+        "alerts.Notification", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "user"], name="one_report_email_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} to {self.user}"

@@ -16,7 +16,7 @@ CHOICES = [
     ("custom", _("Custom dates")),
 ]
 LENGTHS = {"week": 7, "month": 30, "quarter": 90, "year": 365}
-MAX_DAYS = 3 * 365
+MAX_DAYS = 3 * 366
 
 
 @dataclass(frozen=True)
@@ -36,30 +36,57 @@ class Period:
 
 
 class PeriodError(ValueError):
-    pass
+    """A period that cannot be shown; `field` is the date input to correct ("" for none)."""
+
+    def __init__(self, message, field: str = ""):
+        super().__init__(message)
+        self.field = field
 
 
 def parse_period(params, *, today: date | None = None) -> Period:
-    """From the query string; raises PeriodError with a message a manager can act on."""
+    """From the query string; raises PeriodError with a message a manager can act on.
+
+    Dates alone mean custom dates (`?start=…&end=…`, whatever `period` says); otherwise
+    `period` names a length ending today (the last 30 days when absent).
+    """
     today = today or timezone.localdate()
+    start_text = (params.get("start") or "").strip()
+    end_text = (params.get("end") or "").strip()
     key = params.get("period") or "month"
-    if key in LENGTHS:
-        return Period(key, today - timedelta(days=LENGTHS[key] - 1), today)
-    if key != "custom":
+    if not start_text and not end_text:
+        if key in LENGTHS:
+            return Period(key, today - timedelta(days=LENGTHS[key] - 1), today)
+        if key == "custom":
+            raise PeriodError(_("Enter the first and last day of the period."), "start")
         raise PeriodError(_("Choose a period from the list."))
-    try:
-        start = date.fromisoformat(params.get("start", ""))
-        end = date.fromisoformat(params.get("end", ""))
-    except ValueError:
-        raise PeriodError(_("Enter both dates as YYYY-MM-DD.")) from None
+    start = _day(start_text, "start", _("Enter the first day as a date, like 2026-10-01."))
+    end = _day(end_text, "end", _("Enter the last day as a date, like 2026-10-31."))
     if end < start:
-        raise PeriodError(_("The end date is before the start date."))
+        raise PeriodError(
+            _("The last day is before the first day. Swap them, or choose other dates."), "end"
+        )
     if end > today:
-        raise PeriodError(_("The end date is in the future."))
-    if (end - start).days > MAX_DAYS:
-        raise PeriodError(_("Choose at most three years."))
+        raise PeriodError(
+            _("The last day is in the future. Choose today or an earlier day."), "end"
+        )
+    if (end - start).days + 1 > MAX_DAYS:
+        raise PeriodError(_("Choose a period of at most three years."), "start")
     return Period("custom", start, end)
+
+
+def _day(text: str, field: str, message) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise PeriodError(message, field) from None
 
 
 def default_period(today: date | None = None) -> Period:
     return parse_period({"period": "month"}, today=today)
+
+
+def as_query(period: Period) -> dict[str, str]:
+    """The query-string state of a period, for links that keep it."""
+    if period.key in LENGTHS:
+        return {"period": period.key}
+    return {"start": period.start.isoformat(), "end": period.end.isoformat()}

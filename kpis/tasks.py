@@ -13,3 +13,11 @@ def rollup_today() -> int:
 @shared_task(**IDEMPOTENT)
 def rollup_yesterday() -> int:
     return rollups.rollup_yesterday()
+
+
+@shared_task(**IDEMPOTENT, autoretry_for=(Exception,), retry_backoff=60, max_retries=5)
+def monthly_report() -> dict:
+    """Last month's report, made once, emailed to each manager who asked (once each)."""
+    from . import reports
+
+    return reports.make_and_send()

@@ -15,6 +15,7 @@ from cityhall.console import (
     EstimatedCountPaginator,
     WorkflowActions,
     bulk_assign,
+    records_behind_filter,
     staff_list_filter,
     status_queue_filter,
 )
@@ -27,6 +28,7 @@ from .models import (
     DocumentRequirement,
     Inspection,
     InspectionType,
+    Payment,
     PermitType,
     Question,
 )
@@ -116,6 +118,7 @@ class ApplicationAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
         ("assigned_reviewer", staff_list_filter()),
         "neighborhood",
         "online",
+        records_behind_filter(),
     ]
     # And the applicant's email (get_search_results), through a subquery, not a join.
     search_fields = ["number", "address", "applicant_name", "business_name"]
@@ -264,6 +267,35 @@ class ApplicationAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
     @admin.action(description="Assign to a reviewer…")
     def assign_to(self, request, queryset):
         return bulk_assign(self, request, queryset)
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    """Fees paid and waived, read-only: payments are recorded on their application."""
+
+    list_display = ["created_at", "application_link", "amount", "method", "reference"]
+    list_filter = ["method", records_behind_filter()]
+    search_fields = ["application__number", "reference"]
+    list_select_related = ["application"]
+    ordering = ["-created_at"]
+    date_hierarchy = None
+    list_per_page = 50
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    @admin.display(description="application", ordering="application__number")
+    def application_link(self, obj):
+        url = reverse("admin:permits_application_change", args=[obj.application_id])
+        return format_html('<a href="{}">{}</a>', url, obj.application.number)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Inspection)

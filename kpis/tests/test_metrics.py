@@ -85,6 +85,16 @@ CITY = {
     # Minutes from publishing to sent, alerts only, no portal: D1 2, D2 5, D5 10, D7 3
     # sorted [2, 3, 5, 10] -> (3 + 5) / 2 = 4.
     "minutes_to_deliver": 4.0,
+    # Decided in June, days from submission: A1 9, A2 14, A3 14, A4 12, A7 4, A8 18
+    # sorted [4, 9, 12, 14, 14, 18] -> (12 + 14) / 2 = 13.
+    "median_days_to_decision": 13.0,
+    # Acknowledged in June, hours from the report: C1 24, C2 48, C3 24, C4 96, C6 0, C7 72,
+    # C9 24, C10 24, O1 48, O5 24 -> the 5th and 6th of 10 are both 24.
+    "first_response_hours": 24.0,
+    # Emails and texts of the alerts published in June (no portal, no unsubscribed D11):
+    # D1 D2 D3 D5 D6 D7 D8 D10 = 8; within 5 minutes: D1 (2), D2 (5, on the minute), D7 (3)
+    # -> 3/8 = 37.5 %. D5 took 10 minutes, D10 two days; D3 and D6 failed, D8 never went.
+    "alert_reach": 37.5,
 }
 
 BREAKDOWNS = {
@@ -140,6 +150,12 @@ BREAKDOWNS = {
     ("delivery_success", "channel"): {"email": 75.0, "sms": 200 / 3},
     # Email D1 2, D5 10 -> 6; text D2 5, D7 3 -> 4.
     ("minutes_to_deliver", "channel"): {"email": 6.0, "sms": 4.0},
+    # BLD A1 9, A2 14, A8 18 -> 14; FEN A3 14, A4 12, A7 4 -> 12.
+    ("median_days_to_decision", "permit_type"): {"BLD": 14.0, "FEN": 12.0},
+    # Pothole [0, 24, 24, 24, 48, 48] -> 24; graffiti [24, 24, 72, 96] -> 48.
+    ("first_response_hours", "category"): {"pothole": 24.0, "graffiti": 48.0},
+    # Email D1 of D1 D3 D5 D8 D10 -> 20 %; text D2 D7 of D2 D6 D7 -> 66.67 %.
+    ("alert_reach", "channel"): {"email": 20.0, "sms": 200 / 3},
 }
 
 

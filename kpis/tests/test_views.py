@@ -15,7 +15,7 @@ from cityhall.roles import Role
 from code_enforcement.constants import RequestStatus
 from code_enforcement.models import ServiceCategory, ServiceRequest
 from code_enforcement.tests.factories import make_category
-from kpis.metrics import METRICS, REGISTRY
+from kpis.metrics import HEADLINE, METRICS, REGISTRY
 from kpis.models import DailyRollup, PerformanceSettings, Target
 from kpis.periods import default_period
 from kpis.rollups import rollup_days
@@ -27,11 +27,13 @@ pytestmark = pytest.mark.django_db
 
 STAFF_PAGES = ["/kpis/", "/kpis/forecasts/", "/kpis/export/requests_received.csv"]
 # Pinned: the dashboard reads the roll-ups with a fixed number of queries whatever the amount
-# of data: the user, the second factor, the permissions (2), the city's roll-ups, the chosen
-# metric's breakdown rows, the targets. (Sessions live in the cache.)
-DASHBOARD_QUERIES = 7
-# The settings row and the published metrics' roll-ups.
-PERFORMANCE_QUERIES = 2
+# of data: the user, the second factor, the permissions (2), the city's roll-ups (this period
+# and the one before; the same period last year), the chosen metric's breakdown rows, the
+# targets, and the names of its dimensions' values (category, neighborhood, department).
+# (Sessions live in the cache.)
+DASHBOARD_QUERIES = 11
+# The settings row, the city's roll-ups (two ranges) and the targets.
+PERFORMANCE_QUERIES = 4
 
 
 @pytest.fixture
@@ -76,10 +78,18 @@ def roll_up_recent() -> None:
 
 def card(html: str, metric_key: str) -> str:
     """The scorecard of one metric in the dashboard's HTML."""
-    for chunk in html.split('<li class="usa-card">')[1:]:
+    for chunk in html.split('<li class="cityhall-scorecard')[1:]:
         if f"metric={metric_key}#detail" in chunk:
             return chunk.split("</li>")[0]
     raise AssertionError(f"no scorecard for {metric_key}")
+
+
+def all_cards(response) -> dict:
+    """Every scorecard on the page by metric key: the headline and each area's."""
+    cards = list(response.context["headline"])
+    for group in response.context["groups"]:
+        cards += group["cards"]
+    return {c["metric"].key: c for c in cards}
 
 
 # --- Access ----------------------------------------------------------------------------------------
@@ -146,15 +156,23 @@ def test_csv_export(manager_client):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0] == ["metric", "unit", "series", "label", "value"]
+    assert rows[0] == [
+        "metric", "unit", "series", "label", "first_day", "last_day", "value", "records"
+    ]  # fmt: skip
     assert {row[0] for row in rows[1:]} == {"requests_received"}
-    weeks = [row for row in rows[1:] if row[2] == "week"]
-    assert len(weeks) >= 26
-    assert sum(float(row[4]) for row in weeks if row[4]) == 6
-    # The breakdowns of the period: 6 potholes, all in the north, all by web.
-    assert ["requests_received", "count", "category", "pothole", "6.0"] in rows
-    assert ["requests_received", "count", "neighborhood", "north", "6.0"] in rows
-    assert ["requests_received", "count", "channel", "web", "6.0"] in rows
+    # The chart's buckets: 30 days, day by day, and the same for the comparisons.
+    days = [row for row in rows[1:] if row[2] == "current"]
+    assert len(days) == 30
+    assert sum(float(row[6]) for row in days if row[6]) == 6
+    assert len([row for row in rows[1:] if row[2] == "previous"]) == 30
+    assert len([row for row in rows[1:] if row[2] == "last_year"]) == 30
+    # The breakdowns of the period by name: 6 potholes, all in the north, all by web.
+    today = timezone.localdate()
+    first, last = str(today - timedelta(days=29)), str(today)
+    pothole = ServiceCategory.objects.get(code="pothole").name_en
+    assert ["requests_received", "count", "category", pothole, first, last, "6.0", "6"] in rows
+    assert ["requests_received", "count", "neighborhood", "North", first, last, "6.0", "6"] in rows
+    assert ["requests_received", "count", "channel", "Website", first, last, "6.0", "6"] in rows
 
 
 def test_csv_export_of_an_unknown_metric_is_404(manager_client):
@@ -193,19 +211,48 @@ def test_custom_period(manager_client):
     assert period.previous.days == period.days == 41
 
 
+def test_dates_alone_choose_a_custom_period(manager_client):
+    """No need to also pick "Custom dates": the two days are the period, whatever else."""
+    today = timezone.localdate()
+    start, end = today - timedelta(days=40), today - timedelta(days=20)
+    for query in (f"start={start}&end={end}", f"period=quarter&start={start}&end={end}"):
+        response = manager_client.get(f"/kpis/?{query}")
+        assert response.status_code == 200
+        period = response.context["period"]
+        assert (period.key, period.start, period.end) == ("custom", start, end)
+        html = response.content.decode()
+        # The form keeps the dates, and every link keeps the period: the view can be shared.
+        assert f'value="{start}"' in html and f'value="{end}"' in html
+        assert f"start={start}&amp;end={end}&amp;metric=closed_within_sla#detail" in html
+
+
 @pytest.mark.parametrize(
-    ("query", "message"),
+    ("query", "message", "field"),
     [
-        ("period=custom&start={late}&end={early}", "The end date is before the start date."),
-        ("period=custom&start=2026-13-01&end={early}", "Enter both dates as YYYY-MM-DD."),
-        ("period=custom&start=yesterday&end=today", "Enter both dates as YYYY-MM-DD."),
-        ("period=custom&start={early}", "Enter both dates as YYYY-MM-DD."),
-        ("period=custom&start={early}&end={future}", "The end date is in the future."),
-        ("period=custom&start={ancient}&end={early}", "Choose at most three years."),
-        ("period=fortnight", "Choose a period from the list."),
+        (
+            "start={late}&end={early}",
+            "The last day is before the first day. Swap them, or choose other dates.",
+            "end",
+        ),
+        (
+            "start=2026-13-01&end={early}",
+            "Enter the first day as a date, like 2026-10-01.",
+            "start",
+        ),
+        ("start=yesterday&end=today", "Enter the first day as a date, like 2026-10-01.", "start"),
+        ("start={early}", "Enter the last day as a date, like 2026-10-31.", "end"),
+        ("end={early}", "Enter the first day as a date, like 2026-10-01.", "start"),
+        ("period=custom", "Enter the first and last day of the period.", "start"),
+        (
+            "start={early}&end={future}",
+            "The last day is in the future. Choose today or an earlier day.",
+            "end",
+        ),
+        ("start={ancient}&end={early}", "Choose a period of at most three years.", "start"),
+        ("period=fortnight", "Choose a period from the list.", ""),
     ],
 )
-def test_a_bad_period_says_why_and_shows_the_last_30_days(manager_client, query, message):
+def test_a_bad_period_is_an_error_not_a_silent_default(manager_client, query, message, field):
     today = timezone.localdate()
     query = query.format(
         early=today - timedelta(days=20),
@@ -214,11 +261,23 @@ def test_a_bad_period_says_why_and_shows_the_last_30_days(manager_client, query,
         ancient=today - timedelta(days=4 * 365),
     )
     response = manager_client.get(f"/kpis/?{query}")
-    assert response.status_code == 200
-    texts = [str(m) for m in response.context["messages"]]
-    assert texts == [f"{message} Showing the last 30 days instead."]
-    assert message in response.content.decode()
-    assert response.context["period"] == default_period()
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert "There is a problem with the dates" in html
+    assert "period" not in response.context  # no numbers for some other period
+    assert "Headline measures" not in html
+    if field:
+        assert f'id="{field}" name="{field}"' in html
+        assert f'aria-describedby="{field}-error"' in html
+
+
+def test_a_reversed_range_keeps_what_was_typed(manager_client):
+    today = timezone.localdate()
+    late, early = today - timedelta(days=5), today - timedelta(days=20)
+    html = manager_client.get(f"/kpis/?start={late}&end={early}").content.decode()
+    assert f'name="start" value="{late}"' in html
+    assert f'name="end" value="{early}"' in html
 
 
 def test_a_metric_with_no_data_shows_no_data(manager_client):
@@ -228,7 +287,7 @@ def test_a_metric_with_no_data_shows_no_data(manager_client):
     assert "No data" in card(html, "fee_revenue")  # no payments at all
     assert "No data" in card(html, "median_days_to_issue")
     assert "No data" not in card(html, "requests_received").split("Previous period")[0]
-    cards = {c["metric"].key: c for c in manager_client.get("/kpis/").context["cards"]}
+    cards = all_cards(manager_client.get("/kpis/"))
     assert cards["fee_revenue"]["value"] is None
     assert cards["requests_received"]["value"] == 4
 
@@ -237,19 +296,24 @@ def test_the_dashboard_shows_every_metric_and_the_chosen_detail(manager_client):
     recent_requests(10)
     roll_up_recent()
     response = manager_client.get("/kpis/?metric=open_backlog")
-    assert [c["metric"].key for c in response.context["cards"]] == [m.key for m in METRICS]
+    assert sorted(all_cards(response)) == sorted(m.key for m in METRICS)
+    # The headline measures first, in their order.
+    assert [c["metric"].key for c in response.context["headline"]] == HEADLINE
     assert response.context["metric"].key == "open_backlog"
     (aging,) = response.context["breakdowns"]
     assert aging["dimension"] == "aging"
     # 5 open requests (odd n), created 3 + n days ago: 4, 6 (0-7) and 8, 10, 12 (8-30).
-    assert aging["rows"] == {"0-7": 2.0, "8-30": 3.0, "31-90": 0.0, "90+": 0.0}
+    numbers = {row["code"]: row["number"] for row in aging["rows"]}
+    assert numbers == {"0-7": 2.0, "8-30": 3.0, "31-90": 0.0, "90+": 0.0}
+    names = {row["code"]: row["name"] for row in aging["rows"]}
+    assert names["0-7"] == "Up to 7 days old"
     html = response.content.decode()
     assert "Download the data for Open reports (backlog) (CSV)" in html
 
 
-def test_an_unknown_metric_falls_back_to_the_first(manager_client):
+def test_an_unknown_metric_falls_back_to_the_first_headline(manager_client):
     response = manager_client.get("/kpis/?metric=nonsense")
-    assert response.context["metric"] == METRICS[0]
+    assert response.context["metric"] == REGISTRY[HEADLINE[0]]
 
 
 # --- Targets ---------------------------------------------------------------------------------------
@@ -282,36 +346,42 @@ def test_targets_on_and_off_track(manager_client, manager):
     ]:
         Target.objects.create(metric=key, target=target, set_by=manager)
     response = manager_client.get("/kpis/")
-    cards = {c["metric"].key: c for c in response.context["cards"]}
+    cards = all_cards(response)
     assert cards["closed_within_sla"]["value"] == 50.0
     assert cards["median_days_to_close"]["value"] == 4.0
     assert cards["p90_days_to_close"]["value"] == 6.0
     html = response.content.decode()
-    assert "off track" in card(html, "closed_within_sla")
-    assert "on track" not in card(html, "closed_within_sla").replace("off track", "")
-    assert "on track" in card(html, "median_days_to_close")
-    assert "off track" not in card(html, "median_days_to_close")
-    assert "off track" in card(html, "p90_days_to_close")
-    assert "on track" in card(html, "requests_closed")
-    assert "off track" not in card(html, "requests_closed")
-    # No target, no verdict.
+    assert "Off track" in card(html, "closed_within_sla")
+    assert "On track" not in card(html, "closed_within_sla")
+    assert "On track" in card(html, "median_days_to_close")
+    assert "Off track" not in card(html, "median_days_to_close")
+    assert "Off track" in card(html, "p90_days_to_close")
+    assert "On track" in card(html, "requests_closed")
+    assert "Off track" not in card(html, "requests_closed")
+    # No target, no verdict: it says so.
     assert "track" not in card(html, "reopen_rate")
+    assert "No target set" in card(html, "reopen_rate")
+    # Just short of the target (within 10 % of it) is at risk.
+    Target.objects.filter(metric="closed_within_sla").update(target=54)
+    assert "At risk" in card(manager_client.get("/kpis/").content.decode(), "closed_within_sla")
 
 
 def test_a_target_without_data_says_so(manager_client, manager):
     Target.objects.create(metric="fee_revenue", target=1000, set_by=manager)
     html = manager_client.get("/kpis/").content.decode()
     fee = card(html, "fee_revenue")
-    assert "Target" in fee
+    assert "No data" in fee
     assert "track" not in fee
-    assert "no data" in fee
+    assert "At risk" not in fee
 
 
 def test_a_target_for_one_dimension_value_is_not_the_citys(manager_client, manager):
     Target.objects.create(
         metric="requests_closed", dimension="category", value="pothole", target=1, set_by=manager
     )
-    assert "Target" not in card(manager_client.get("/kpis/").content.decode(), "requests_closed")
+    html = card(manager_client.get("/kpis/").content.decode(), "requests_closed")
+    assert "· target" not in html
+    assert "No target set" in html
 
 
 # --- Query counts ----------------------------------------------------------------------------------
@@ -331,8 +401,7 @@ def test_dashboard_query_count_does_not_grow_with_data(
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         response = manager_client.get("/kpis/?metric=requests_received")
     assert response.status_code == 200
-    cards = {c["metric"].key: c for c in response.context["cards"]}
-    assert cards["requests_received"]["value"] == 200
+    assert all_cards(response)["requests_received"]["value"] == 200
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         assert manager_client.get("/kpis/?period=year&metric=open_backlog").status_code == 200
 
@@ -349,7 +418,7 @@ def published():
 
 
 def _names(html: str) -> list[str]:
-    return re.findall(r'<h2 class="usa-card__heading">(.*?)</h2>', html)
+    return re.findall(r'<h2 id="measure-[a-z_0-9]+">(.*?)</h2>', html)
 
 
 def test_performance_page_shows_only_the_published_metrics(client, published):
@@ -419,8 +488,7 @@ def test_rollups_are_all_the_pages_read(manager_client, client, published):
     roll_up_recent()
     ServiceRequest.objects.all().delete()
     assert DailyRollup.objects.exists()
-    cards = {c["metric"].key: c for c in manager_client.get("/kpis/").context["cards"]}
-    assert cards["requests_received"]["value"] == 6
+    assert all_cards(manager_client.get("/kpis/"))["requests_received"]["value"] == 6
     items = {i["metric"].key: i for i in client.get("/performance/").context["items"]}
     assert items["requests_received"]["value"] == 6
 
@@ -429,8 +497,12 @@ def test_targets_per_dimension_value_show_in_the_breakdown(manager_client):
     recent_requests(3)
     today = timezone.localdate()
     rollup_days(start=today - timedelta(days=40), end=today)
-    code = ServiceCategory.objects.first().code
-    Target.objects.create(metric="requests_received", dimension="category", value=code, target=17)
+    category = ServiceCategory.objects.first()
+    Target.objects.create(
+        metric="requests_received", dimension="category", value=category.code, target=17
+    )
     page = manager_client.get("/kpis/?period=month&metric=requests_received").content.decode()
-    row = re.search(rf"<th scope=\"row\">.*?{re.escape(code)}.*?</tr>", page, re.S).group(0)
+    # The row is named for people (the category's name, not its code).
+    name = re.escape(category.name_en)
+    row = re.search(rf"<th scope=\"row\">{name}</th>.*?</tr>", page, re.S).group(0)
     assert "<td>17</td>" in row

@@ -624,6 +624,10 @@ def records_behind_filter():
                 except ValueError as error:
                     raise IncorrectLookupParameters(str(error)) from None
 
+        @property
+        def records_description(self) -> str:
+            return self.description if self.records is not None else ""
+
         def has_output(self) -> bool:
             return self.records is not None
 

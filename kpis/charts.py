@@ -59,9 +59,12 @@ def a_year_before(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def bucket_label(first: date, grain: str) -> str:
+def bucket_label(first: date, grain: str, *, with_year: bool = True) -> str:
+    """An x-axis date: "Nov 3"; months "Dec 2025", then "Mar" (the year when it changes)."""
     if grain == "month":
-        return formats.date_format(first, pgettext("chart month", "M Y"))
+        if with_year or first.month == 1:
+            return formats.date_format(first, pgettext("chart month", "M Y"))
+        return formats.date_format(first, "M")
     return formats.date_format(first, pgettext("chart day", "M j"))
 
 
@@ -89,18 +92,31 @@ def nice_step(span: float, count: int) -> float:
     return 10 * magnitude
 
 
-def y_scale(values: list[float], unit: str, ticks: int) -> tuple[float, float]:
-    """(top of the axis, step between gridlines), from zero: honest bars, comparable lines."""
-    top = max([v for v in values if v is not None] or [0])
-    if top <= 0:
-        top = 1
-    step = nice_step(top, ticks)
-    if unit in ("count", "dollars"):
-        step = max(step, 1)
-    axis_top = step * math.ceil(top / step - 1e-9)
-    if unit == "percent" and top <= 100:
-        axis_top = min(axis_top, 100)
-    return axis_top, step
+def y_scale(
+    values: list[float], unit: str, ticks: int, *, from_zero: bool = True
+) -> tuple[float, float, float]:
+    """(bottom of the axis, top, step between gridlines). Bars start at zero (their length is
+    the value); a line may start higher when its values sit in a narrow band far from zero
+    (a share between 90 % and 97 %), and the chart's description says so."""
+    known = [v for v in values if v is not None] or [0]
+    high, low = max(known), min(known)
+    if from_zero or low <= 0 or low < 0.5 * high:
+        top = high if high > 0 else 1
+        step = nice_step(top, ticks)
+        if unit in ("count", "dollars"):
+            step = max(math.floor(step), 1)  # whole numbers: 0, 2, 4… rather than 2.5
+        axis_top = step * math.ceil(top / step - 1e-9)
+        if unit == "percent" and top <= 100:
+            axis_top = min(axis_top, 100)
+        return 0.0, axis_top, step
+    step = nice_step((high - low) or high * 0.1, ticks)
+    bottom = max(step * math.floor(low / step - 0.25), 0)  # room under the lowest point
+    axis_top = step * math.ceil(high / step - 1e-9)
+    if axis_top <= bottom:
+        axis_top = bottom + step
+    if unit == "percent" and high <= 100:
+        axis_top = min(axis_top, 100) if bottom < 100 else axis_top
+    return bottom, axis_top, step
 
 
 # --- A chart -------------------------------------------------------------------------------------
@@ -225,21 +241,28 @@ def build(
     everything = [v for key in shown for v in values[key]]
     if target is not None:
         everything.append(target)
-    axis_top, step = scale or y_scale(everything, metric.unit, 2 if small else 4)
+    bottom_value, axis_top, step = scale or y_scale(
+        everything, metric.unit, 2 if small else 4, from_zero=kind == "bar"
+    )
 
     def y(value: float) -> float:
-        return round(top + plot_h * (1 - min(value, axis_top) / axis_top), 1)
+        share = (min(max(value, bottom_value), axis_top) - bottom_value) / (axis_top - bottom_value)
+        return round(top + plot_h * (1 - share), 1)
 
     band = plot_w / len(spans)
 
     def x(index: int) -> float:
         return round(left + band * (index + 0.5), 1)
 
-    tick_values = [0.0, axis_top] if small else _ticks(axis_top, step)
+    tick_values = [bottom_value, axis_top] if small else _ticks(bottom_value, axis_top, step)
     y_ticks = [(y(v), show(v, metric, short=True)) for v in tick_values]
     most = 2 if small else 5
     chosen = sorted({round(i * (len(spans) - 1) / max(most - 1, 1)) for i in range(most)})
-    x_ticks = [(x(i), bucket_label(spans[i][0], grain)) for i in chosen if i < len(spans)]
+    x_ticks = [
+        (x(i), bucket_label(spans[i][0], grain, with_year=(i == chosen[0] or grain != "month")))
+        for i in chosen
+        if i < len(spans)
+    ]
 
     series, bars = [], []
     for key in shown:
@@ -288,7 +311,14 @@ def build(
     return Chart(
         id=chart_id,
         title=title,
-        description=_describe(metric, spans, grain, values, shown, target, last_index, kind),
+        description=_describe(metric, spans, grain, values, shown, target, last_index, kind)
+        + (
+            " "
+            + _("The vertical axis starts at %(value)s, not at zero.")
+            % {"value": show(bottom_value, metric)}
+            if bottom_value
+            else ""
+        ),
         kind=kind,
         width=width,
         height=height,
@@ -309,8 +339,8 @@ def build(
     )
 
 
-def _ticks(axis_top: float, step: float) -> list[float]:
-    ticks, value = [], 0.0
+def _ticks(bottom: float, axis_top: float, step: float) -> list[float]:
+    ticks, value = [], bottom
     while value <= axis_top + 1e-9:
         ticks.append(round(value, 6))
         value += step

@@ -51,6 +51,12 @@ def _index(spans) -> dict[date, int]:
     return index
 
 
+def _aligned(values: list[float | None], count: int) -> list[float | None]:
+    """A comparison bucket by bucket against this period's `count` buckets (a month before may
+    have a day more or less)."""
+    return (values + [None] * count)[:count]
+
+
 def _by_span(metric: Metric, rows: list[Row], spans) -> list[float | None]:
     index = _index(spans)
     grouped: dict[int, list[Row]] = defaultdict(list)
@@ -107,8 +113,8 @@ def compute(period: Period, detail: Metric | None) -> dict:
             "last_year": _summary(metric, old, year_ago)["value"],
             "series": {
                 "current": _by_span(metric, rows, spans),
-                "previous": _by_span(metric, rows, _spans(before, grain)),
-                "last_year": _by_span(metric, old, _spans(year_ago, grain)),
+                "previous": _aligned(_by_span(metric, rows, _spans(before, grain)), len(spans)),
+                "last_year": _aligned(_by_span(metric, old, _spans(year_ago, grain)), len(spans)),
             },
         }
     return {

@@ -14,7 +14,8 @@ def show(value, metric, *, short: bool = False) -> str:
         return _("No data")
     unit = metric.unit
     if unit == "percent":
-        return f"{number_format(value, 1)} %"
+        places = 0 if short and float(value).is_integer() else 1
+        return f"{number_format(value, places)} %"
     if unit in ("days", "hours", "minutes"):
         number = number_format(value, 1)
         if short:

@@ -30,8 +30,23 @@ class Period:
         return (self.end - self.start).days + 1
 
     @property
+    def whole_months(self) -> int:
+        """How many calendar months the period is, when it is whole months (else 0)."""
+        if self.start.day != 1 or (self.end + timedelta(days=1)).day != 1:
+            return 0
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    @property
     def previous(self) -> Period:
+        """The same length just before: the months before, for whole calendar months (October
+        is compared with September, not with the 31 days from August 31st)."""
         end = self.start - timedelta(days=1)
+        months = self.whole_months
+        if months:
+            start = end.replace(day=1)
+            for _ in range(months - 1):
+                start = (start - timedelta(days=1)).replace(day=1)
+            return Period(self.key, start, end)
         return Period(self.key, end - timedelta(days=self.days - 1), end)
 
 

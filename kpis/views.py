@@ -163,6 +163,7 @@ def _breakdowns(metric, period, numbers, value_targets) -> list[dict]:
             + [row["target"] for row in multiples if row["target"] is not None],
             metric.unit,
             2,
+            from_zero=metric.kind in ("count", "sum", "snapshot_count"),
         )
         result.append(
             {

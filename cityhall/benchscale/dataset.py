@@ -1489,7 +1489,8 @@ ROLLUP_METRICS = {
     "voluntary_compliance", "median_days_to_compliance", "repeat_violations",
     "applications_received", "success_rate", "median_days_to_issue", "decided_within_sla",
     "submitted_online", "renewals_on_time", "fee_revenue", "alert_subscribers",
-    "households_reached", "delivery_success", "minutes_to_deliver",
+    "households_reached", "delivery_success", "minutes_to_deliver", "median_days_to_decision",
+    "first_response_hours", "alert_reach",
 }  # fmt: skip
 ROLLUP_COLUMNS = "metric, day, dimension, value, numerator, denominator, samples, computed_at"
 
@@ -1601,6 +1602,9 @@ def rollup_requests(window: tuple[date, date]) -> int:
     written += rollup_sampled(
         "avg_days_to_acknowledge", "bench_kreq", "ack", "created", dims, window, mean=True
     )
+    written += rollup_sampled(
+        "first_response_hours", "bench_kreq", "ack", "created", dims, window, divisor=3600
+    )
     written += rollup_grouped(
         "reopen_rate", "bench_kreq", "closed", dims, window, where=closed,
         extra="reopened > 0 ok", numerator="count(*) FILTER (WHERE ok)", denominator="count(*)",
@@ -1684,6 +1688,7 @@ def rollup_cases_and_permits(window: tuple[date, date]) -> int:
     written += rollup_sampled(
         "median_days_to_issue", apps, f"ap.{a.issued_at}", submitted, dims, window
     )
+    written += rollup_sampled("median_days_to_decision", apps, decided, submitted, dims, window)
     written += rollup_grouped(
         "decided_within_sla", apps, decided, dims, window,
         extra=f"{local_day(decided)} <= ap.{a.due_at} ok", **ratio,
@@ -1704,7 +1709,7 @@ def rollup_cases_and_permits(window: tuple[date, date]) -> int:
         f"JOIN {p.table} pt ON pt.{p.id} = ap.{a.permit_type}",
         f"pm.{pay.created_at}", {"permit_type": f"pt.{p.code}"}, window,
         where=f"pm.{pay.method} <> {lit(PaymentMethod.WAIVER.value)}",
-        extra=f"pm.{pay.amount} amount", numerator="sum(amount)",
+        extra=f"pm.{pay.amount} amount", numerator="sum(amount)", denominator="count(*)",
     )  # fmt: skip
     return written
 
@@ -1766,6 +1771,18 @@ def rollup_alerts(window: tuple[date, date]) -> int:
         f"JOIN {al.table} al ON al.{al.id} = nt.{nt.alert}",
         f"dv.{dl.sent_at}", f"al.{al.published_at}", {"channel": f"dv.{dl.channel}"}, window,
         where=f"dv.{dl.status} = 'sent' AND dv.{dl.channel} <> 'portal'", divisor=60,
+    )  # fmt: skip
+    # Alert reach: of the emails and texts of the alerts published that day (unsubscribed ones
+    # aside), those sent within 5 minutes of publishing.
+    written += rollup_grouped(
+        "alert_reach",
+        f"{dl.table} dv JOIN {nt.table} nt ON nt.{nt.id} = dv.{dl.notification} "
+        f"JOIN {al.table} al ON al.{al.id} = nt.{nt.alert}",
+        f"al.{al.published_at}", {"channel": f"dv.{dl.channel}"}, window,
+        where=f"dv.{dl.status} <> 'skipped' AND dv.{dl.channel} <> 'portal'",
+        extra=f"(dv.{dl.status} = 'sent' AND dv.{dl.sent_at} <= al.{al.published_at} "
+        "+ interval '5 minutes') ok",
+        numerator="count(*) FILTER (WHERE ok)", denominator="count(*)",
     )  # fmt: skip
     return written
 

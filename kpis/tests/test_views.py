@@ -506,3 +506,16 @@ def test_targets_per_dimension_value_show_in_the_breakdown(manager_client):
     name = re.escape(category.name_en)
     row = re.search(rf"<th scope=\"row\">{name}</th>.*?</tr>", page, re.S).group(0)
     assert "<td>17</td>" in row
+
+
+def test_charts_draw_the_same_in_spanish(manager_client):
+    """Coordinates are numbers for the browser, never "117,0": only the words are Spanish."""
+    recent_requests(12)
+    roll_up_recent()
+    for url in ("/es/kpis/?period=quarter&metric=closed_within_sla", "/es/kpis/print/"):
+        html = manager_client.get(url).content.decode()
+        assert 'class="cityhall-chart__svg"' in html
+        coordinates = re.findall(r'\s(?:x|y|x1|x2|y1|y2|cx|cy|width|height)="([^"]*)"', html)
+        assert coordinates
+        assert not [c for c in coordinates if "," in c]
+        assert "Último valor" in html  # the description is Spanish

@@ -119,6 +119,11 @@ def compute(period: Period, detail: Metric | None) -> dict:
         }
     return {
         "computed_at": max((rollup.computed_at for rollup in near), default=None),
+        # The periods compared with, as dates in text (kept with a monthly report as it was).
+        "compared": {
+            "previous": [before.start.isoformat(), before.end.isoformat()],
+            "last_year": [year_ago.start.isoformat(), year_ago.end.isoformat()],
+        },
         "grain": grain,
         "spans": spans,
         "metrics": numbers,

@@ -258,11 +258,19 @@ def _report_context(period, numbers, targets, *, title: str) -> dict:
     for section in [{"cards": headline}, *groups]:
         for item in section["cards"]:
             item["chart"] = chart_of[item["metric"].key]
+    compared = numbers.get("compared", {})
+
+    def stored(name, default):
+        if name not in compared:
+            return default
+        first, last = (date.fromisoformat(day) for day in compared[name])
+        return Period("custom", first, last)
+
     return {
         "title": title,
         "period": period,
-        "previous": period.previous,
-        "last_year": dashboard.last_year(period),
+        "previous": stored("previous", period.previous),
+        "last_year": stored("last_year", dashboard.last_year(period)),
         "headline": headline,
         "groups": groups,
     }

@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .access import log_access
 from .console import (
     EstimatedCountPaginator,
+    ReadOnlyList,
     recently_verified,
     reverify_redirect,
     staff_list_filter,
@@ -119,7 +120,7 @@ class NeighborhoodAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(StaffAccess)
-class StaffAccessAdmin(admin.ModelAdmin):
+class StaffAccessAdmin(ReadOnlyList, admin.ModelAdmin):
     """Read-only, searchable: who opened whose personal data, and when."""
 
     list_display = ["at", "staff", "what", "record", "ip"]
@@ -128,14 +129,4 @@ class StaffAccessAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ["staff"]
     list_per_page = 100
-    show_full_result_count = False
     paginator = EstimatedCountPaginator
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

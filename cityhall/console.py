@@ -587,6 +587,26 @@ class EstimatedCountPaginator(Paginator):
         return max(int(plan[0]["Plan"]["Plan Rows"]), exact)
 
 
+class ReadOnlyList:
+    """A console list that is a record of what happened (access logs, payments, violations): it
+    is read and searched here, written only by the services that record it. Staff see it
+    with the model's view permission; nobody adds, changes or deletes rows by hand. A city's
+    size: estimated counts past 10,000 rows, no second count of every row."""
+
+    list_per_page = 50
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 # --- The records behind a number ---------------------------------------------------------------
 # The KPI dashboard links each number to the console list of exactly the records behind it:
 # `?kpi=<metric>&kpi_from=…&kpi_to=…[&kpi_dim=…&kpi_value=…][&kpi_part=numerator]`. The console

@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from cityhall.console import (
     AssigneePickers,
     EstimatedCountPaginator,
+    ReadOnlyList,
     WorkflowActions,
     bulk_assign,
     records_behind_filter,
@@ -532,7 +533,7 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
 
 
 @admin.register(Violation)
-class ViolationAdmin(admin.ModelAdmin):
+class ViolationAdmin(ReadOnlyList, admin.ModelAdmin):
     """Every violation found, read-only: they are recorded and corrected on their case."""
 
     list_display = ["case_link", "violation_type", "severity", "comply_by", "corrected_at"]
@@ -540,23 +541,11 @@ class ViolationAdmin(admin.ModelAdmin):
     search_fields = ["case__number", "case__address"]
     list_select_related = ["case", "violation_type"]
     ordering = ["-created_at"]
-    list_per_page = 50
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     @admin.display(description="case", ordering="case__number")
     def case_link(self, obj):
         url = reverse("admin:code_enforcement_codecase_change", args=[obj.case_id])
         return format_html('<a href="{}">{}</a>', url, obj.case.number)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CaseInspection)

@@ -100,6 +100,8 @@ def y_scale(
     (a share between 90 % and 97 %), and the chart's description says so."""
     known = [v for v in values if v is not None] or [0]
     high, low = max(known), min(known)
+    if high <= 0:  # nothing to show yet: a plain axis with whole-number gridlines
+        return (0.0, 100.0, 25.0) if unit == "percent" else (0.0, 4.0, 1.0)
     if from_zero or low <= 0 or low < 0.5 * high:
         top = high if high > 0 else 1
         step = nice_step(top, ticks)
@@ -227,7 +229,7 @@ def build(
         grain = "week"
     # A narrow drawing (400 units): its words stay readable when a phone shrinks it.
     width, height = (220, 130) if small else (400, 230)
-    left, right = (40, 16) if small else (48, 56)
+    left, right = (36, 44) if small else (48, 56)  # the right margin holds the latest value
     top, bottom = (16, 24) if small else (28, 36)
     plot_w, plot_h = width - left - right, height - top - bottom
     kind = "bar" if metric.kind in ("count", "sum", "snapshot_count") else "line"

@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from cityhall.console import (
     AssigneePickers,
     EstimatedCountPaginator,
+    ReadOnlyList,
     WorkflowActions,
     bulk_assign,
     records_behind_filter,
@@ -270,7 +271,7 @@ class ApplicationAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyList, admin.ModelAdmin):
     """Fees paid and waived, read-only: payments are recorded on their application."""
 
     list_display = ["created_at", "application_link", "amount", "method", "reference"]
@@ -278,24 +279,11 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ["application__number", "reference"]
     list_select_related = ["application"]
     ordering = ["-created_at"]
-    date_hierarchy = None
-    list_per_page = 50
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     @admin.display(description="application", ordering="application__number")
     def application_link(self, obj):
         url = reverse("admin:permits_application_change", args=[obj.application_id])
         return format_html('<a href="{}">{}</a>', url, obj.application.number)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Inspection)

@@ -107,11 +107,12 @@ def test_nice_steps(span, count, step):
 
 @pytest.mark.parametrize("unit", ["count", "percent", "days", "dollars"])
 @pytest.mark.parametrize("from_zero", [True, False])
-def test_no_data_is_drawn_from_zero_to_one(unit, from_zero):
+def test_no_data_is_a_plain_axis_with_whole_gridlines(unit, from_zero):
+    """Nothing to draw (or only zeros): 0 to 100 % for shares, 0 to 4 otherwise, gridlines on
+    whole numbers, never "0.2 %" for a line at 0.25."""
+    expected = (0, 100, 25) if unit == "percent" else (0, 4, 1)
     for values in ([None, None, None], [], [0, None], [0.0]):
-        bottom, axis_top, step = charts.y_scale(values, unit, 4, from_zero=from_zero)
-        assert (bottom, axis_top) == (0, 1), values
-        assert 0 < step <= 1
+        assert charts.y_scale(values, unit, 4, from_zero=from_zero) == expected, values
 
 
 @pytest.mark.parametrize("top", [100.0, 99.9, 97.0, 91.0, 81.0, 61.0, 33.3, 0.5])
@@ -289,7 +290,7 @@ def test_a_chart_without_data_says_so():
     assert "Latest value" not in chart.description
     assert "Target" not in chart.description
     assert [row["values"] for row in chart.rows] == [["No data"]] * 7
-    assert tick_numbers(chart)[0] == 0 and tick_numbers(chart)[-1] == 1  # not a made-up scale
+    assert tick_numbers(chart) == [0, 25, 50, 75, 100]  # a plain share axis, no made-up data
 
 
 def test_comparisons_only_when_given():

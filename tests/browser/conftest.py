@@ -67,6 +67,7 @@ RESIDENT_JOURNEYS = {
     "test_alerts_journeys",
     "test_code_enforcement_journey",
     "test_error_pages",
+    "test_kpis_journey",
 }
 
 

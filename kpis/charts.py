@@ -131,6 +131,7 @@ class Series:
     values: list[float | None]
     points: str = ""  # the SVG polyline
     markers: list[tuple[float, float]] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)  # polylines between gaps
 
     @property
     def shapes(self) -> list[dict]:
@@ -287,6 +288,15 @@ def build(
         else:
             line.markers = [(x(i), y(v)) for i, v in enumerate(values[key]) if v is not None]
             line.points = " ".join(f"{px},{py}" for px, py in line.markers)
+            # A bucket without data breaks the line: nothing is drawn where nothing is known.
+            run: list[str] = []
+            for i, v in enumerate([*values[key], None]):
+                if v is not None:
+                    run.append(f"{x(i)},{y(v)}")
+                    continue
+                if len(run) > 1:
+                    line.segments.append(" ".join(run))
+                run = []
         series.append(line)
 
     latest = None

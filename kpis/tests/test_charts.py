@@ -546,3 +546,12 @@ def test_no_trend_without_both_values():
     assert trend(COUNT, None, 3) is None
     assert trend(COUNT, 3, None) is None
     assert trend(COUNT, 0, 0)["direction"] == "no change"
+
+
+def test_a_line_breaks_where_there_is_no_data():
+    """No bucket without data is bridged: the line stops and starts again."""
+    chart = charts.build("c", SHARE, WEEK, {"current": [90, 92, None, 95, 96, None, 80]}, title="T")
+    (current,) = chart.series
+    assert len(current.segments) == 2  # 90-92 and 95-96; the lone 80 is a marker alone
+    assert [len(segment.split()) for segment in current.segments] == [2, 2]
+    assert len(current.markers) == 5

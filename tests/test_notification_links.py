@@ -433,6 +433,21 @@ def owner_reminder(run: Run) -> None:
     assert automation.owner_reminders(today=noticed.comply_by - timedelta(days=3)) == 1
 
 
+@case("kpi_monthly_report", "unsubscribe_footer")
+def monthly_performance_report(run: Run) -> None:
+    """The monthly report to a manager who asked for it, in the manager's language; the link
+    opens the report for the manager (signed in with a second factor)."""
+    from kpis import reports
+    from kpis.models import ReportOptIn
+
+    manager = make_staff(Role.MANAGER, f"manager.{run.language}@riverbend.example")
+    manager.preferred_language = run.language
+    manager.save()
+    ReportOptIn.objects.create(user=manager)
+    run.reader(manager.email, verified_client(manager))
+    assert reports.send(reports.build(reports.previous_month())) == 1
+
+
 @case("staff_notice", "unsubscribe_footer")
 def staff_notices(run: Run) -> None:
     """A late triage (supervisors) and the morning digest (inspectors); a staff member's

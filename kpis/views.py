@@ -237,6 +237,11 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "groups": groups,
             "metric": metric,
             "detail": cards[metric.key],
+            # The comparisons' numbers link to their records too.
+            "previous_link": drilldown.link(metric, period.previous.start, period.previous.end),
+            "last_year_link": drilldown.link(
+                metric, dashboard.last_year(period).start, dashboard.last_year(period).end
+            ),
             "chart": _main_chart(metric, numbers, targets.get(metric.key)),
             "breakdowns": _breakdowns(metric, period, numbers, value_targets),
             "query": _query(period, metric=metric.key),

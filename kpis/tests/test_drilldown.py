@@ -5,6 +5,7 @@ dashboard shows (its count, or the records a share, median or sum stands on)."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -126,3 +127,16 @@ def test_a_bad_drill_down_shows_the_consoles_error_not_everything(world, console
     # The admin's answer to parameters it cannot use: back to the list with ?e=1.
     assert response.status_code == 302
     assert response["Location"].endswith("?e=1")
+
+
+def test_the_comparisons_link_to_their_own_days(world, console):
+    """The previous period's and last year's numbers link to their records, for their days."""
+    rollup_days(start=date(2026, 5, 1), end=END)
+    html = console.get(f"/kpis/?start={START}&end={END}&metric=requests_closed").content.decode()
+    metric = REGISTRY["requests_closed"]
+    may = drilldown.link(metric, JUNE.previous.start, JUNE.previous.end)
+    assert JUNE.previous.start == date(2026, 5, 1)  # June is compared with May
+    assert may.replace("&", "&amp;") in html
+    # The number shown for May is the count of May's list.
+    shown = int(re.search(rf'href="{re.escape(may.replace("&", "&amp;"))}">(\d+)</a>', html)[1])
+    assert listed(console, may) == shown

@@ -19,7 +19,7 @@ from .charts import a_year_before, buckets, granularity
 from .metrics import METRICS, Metric, Row, basis, combine
 from .models import DailyRollup
 from .periods import Period
-from .rollups import _as_row, numbers_generation
+from .rollups import as_row, numbers_generation
 
 FIELDS = (
     "metric",
@@ -98,10 +98,10 @@ def compute(period: Period, detail: Metric | None) -> dict:
         )
     city: dict[str, list[Row]] = defaultdict(list)
     for rollup in near:
-        city[rollup.metric].append(_as_row(rollup))
+        city[rollup.metric].append(as_row(rollup))
     city_last_year: dict[str, list[Row]] = defaultdict(list)
     for rollup in far:
-        city_last_year[rollup.metric].append(_as_row(rollup))
+        city_last_year[rollup.metric].append(as_row(rollup))
 
     spans = _spans(period, grain)
     numbers = {}
@@ -135,7 +135,7 @@ def _breakdowns(metric: Metric, rollups, period: Period, spans) -> dict[str, lis
     """{dimension: [{code, number, basis, numerator, series}]}, the largest number first."""
     grouped: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for rollup in rollups:
-        grouped[(rollup.dimension, rollup.value)].append(_as_row(rollup))
+        grouped[(rollup.dimension, rollup.value)].append(as_row(rollup))
     result: dict[str, list[dict]] = {dimension: [] for dimension in metric.dimensions}
     for (dimension, code), rows in grouped.items():
         if dimension in result:

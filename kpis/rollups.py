@@ -64,7 +64,7 @@ def rollup_yesterday() -> int:
     return rollup_days(start=yesterday, end=yesterday)
 
 
-def _as_row(rollup: DailyRollup) -> Row:
+def as_row(rollup: DailyRollup) -> Row:
     return Row(
         rollup.day,
         rollup.dimension,
@@ -82,7 +82,7 @@ def values_from_rollups(
     by_metric: dict[str, list[Row]] = defaultdict(list)
     for rollup in rollups:
         if start <= rollup.day <= end and rollup.dimension == "":
-            by_metric[rollup.metric].append(_as_row(rollup))
+            by_metric[rollup.metric].append(as_row(rollup))
     return {key: combine(REGISTRY[key], by_metric.get(key, [])) for key in REGISTRY}
 
 
@@ -92,7 +92,7 @@ def breakdown_from_rollups(
     by_value: dict[str, list[Row]] = defaultdict(list)
     for rollup in rollups:
         if rollup.dimension == dimension and start <= rollup.day <= end:
-            by_value[rollup.value].append(_as_row(rollup))
+            by_value[rollup.value].append(as_row(rollup))
     return {value: combine(metric, rows) for value, rows in sorted(by_value.items())}
 
 
@@ -103,7 +103,7 @@ def weekly_series(
     weeks: dict[date, list[Row]] = defaultdict(list)
     for rollup in rollups:
         if rollup.dimension == "" and rollup.metric == metric.key and start <= rollup.day <= end:
-            weeks[rollup.day - timedelta(days=rollup.day.weekday())].append(_as_row(rollup))
+            weeks[rollup.day - timedelta(days=rollup.day.weekday())].append(as_row(rollup))
     first = start - timedelta(days=start.weekday())
     series, week = [], first
     while week <= end:

@@ -50,7 +50,7 @@ def _query(period: Period, **extra) -> str:
     return urlencode({**as_query(period), **{k: v for k, v in extra.items() if v}})
 
 
-def _presets(request, current: Period | None, metric) -> list[dict]:
+def _presets(current: Period | None, metric) -> list[dict]:
     return [
         {
             "label": label,
@@ -213,7 +213,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             {
                 "error": error,
                 "typed": typed,
-                "presets": _presets(request, None, metric),
+                "presets": _presets(None, metric),
                 "metric": metric,
             },
             status=400,
@@ -231,7 +231,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "period": period,
             "previous": period.previous,
             "last_year": dashboard.last_year(period),
-            "presets": _presets(request, period, metric),
+            "presets": _presets(period, metric),
             "typed": typed,
             "headline": headline,
             "groups": groups,

@@ -51,16 +51,6 @@ def roll_up_june() -> None:
 
 
 @pytest.fixture
-def manager(db):
-    return make_staff(Role.MANAGER)
-
-
-@pytest.fixture
-def manager_client(manager):
-    return verified_client(manager)
-
-
-@pytest.fixture
 def june(world):
     roll_up_june()
     return world

@@ -19,7 +19,7 @@ from kpis.metrics import HEADLINE, METRICS, REGISTRY
 from kpis.models import DailyRollup, PerformanceSettings, Target
 from kpis.periods import default_period
 from kpis.rollups import rollup_days
-from tests.personas import give_totp_device, make_staff, signed_in_client, verified_client
+from tests.personas import give_totp_device, signed_in_client, verified_client
 
 from .world import at, make_neighborhood
 
@@ -34,16 +34,6 @@ STAFF_PAGES = ["/kpis/", "/kpis/forecasts/", "/kpis/export/requests_received.csv
 DASHBOARD_QUERIES = 11
 # The settings row, the city's roll-ups (two ranges) and the targets.
 PERFORMANCE_QUERIES = 4
-
-
-@pytest.fixture
-def manager(db):
-    return make_staff(Role.MANAGER)
-
-
-@pytest.fixture
-def manager_client(manager):
-    return verified_client(manager)
 
 
 def recent_requests(count: int, *, today=None) -> None:

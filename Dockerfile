@@ -48,6 +48,7 @@ COPY --from=assets /build/cityhall/data/breached-passwords.txt cityhall/data/bre
 RUN chmod 0755 scripts/docker-entrypoint.sh \
     && export SECRET_KEY=build-time-only-not-a-secret-never-used-at-runtime-012345678 \
               SMTP_URL=smtp://localhost:25 \
+              PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY=build STRIPE_WEBHOOK_SECRET=build \
               DATABASE_URL=postgres://build@localhost/build \
               REDIS_URL=redis://localhost:6379/0 \
     && python manage.py compilemessages -v 0 \

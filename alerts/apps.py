@@ -12,3 +12,10 @@ class AlertsConfig(AppConfig):
         from .models import Alert, Topic
 
         invalidate_on_change(Alert, Topic)
+        # Receipts for card payments and refunds, in the payer's language.
+        from cityhall.payments.signals import payment_settled, refund_succeeded
+
+        from . import receipts
+
+        payment_settled.connect(receipts.payment_receipt, dispatch_uid="alerts-payment-receipt")
+        refund_succeeded.connect(receipts.refund_receipt, dispatch_uid="alerts-refund-receipt")

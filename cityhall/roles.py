@@ -75,6 +75,15 @@ _CODE_SETUP = (
     | _crud("code_enforcement.address")
 )
 
+# Online payments (cityhall/payments): who reads them and the daily reconciliation; refunds
+# need permits.refund_payment besides.
+_PAYMENTS = {
+    "billing.view_payment",
+    "billing.view_refund",
+    "billing.view_reconciliation",
+    "code_enforcement.view_finepayment",
+}
+
 _KPIS = {
     "kpis.view_dashboard",
     "kpis.view_performancesettings",
@@ -90,7 +99,8 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         "permits.inspect",
         "permits.change_inspection",
         "permits.add_payment",
-    },
+    }
+    | _PAYMENTS,
     Role.PLAN_REVIEWER: _EVERY_STAFF
     | {"cityhall.view_user"}
     | _PERMITS_DESK
@@ -108,12 +118,15 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     | {"cityhall.view_user", "permits.view_application"}
     | _CODE_DESK
     | _CODE_SETUP
-    | {"code_enforcement.hide_photo", "code_enforcement.change_caseinspection"},
+    | {"code_enforcement.hide_photo", "code_enforcement.change_caseinspection"}
+    | _PAYMENTS,
     Role.COMMUNICATIONS_OFFICER: _EVERY_STAFF | _ALERTS_OFFICE,
     Role.MANAGER: _EVERY_STAFF
     | {"cityhall.view_user", "alerts.view_subscription"}
     | _PERMITS_DESK
     | {"permits.waive_fee", "cityhall.view_holiday"}
+    | _PAYMENTS
+    | {"permits.refund_payment"}
     | {"code_enforcement.view_servicerequest", "code_enforcement.view_codecase"}
     | {"code_enforcement.view_violation"}
     | {"alerts.view_delivery", "alerts.view_alert", "code_enforcement.view_caseinspection"}
@@ -141,6 +154,8 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
             "permits.waive_fee",
         }
         | {"permits.inspect", "permits.change_inspection", "permits.add_payment"}
+        | _PAYMENTS
+        | {"permits.refund_payment"}
         | _CODE_DESK
         | _CODE_SETUP
         | {"code_enforcement.hide_photo", "code_enforcement.change_caseinspection"}

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import views
+from .payments.urls import webhook_urlpatterns
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("console/", admin.site.urls),
     # Open311 is an API: one address, no language prefix.
     path("", include("code_enforcement.open311_urls")),
+    *webhook_urlpatterns,
 ]
 
 urlpatterns += i18n_patterns(
@@ -22,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("", include("permits.urls")),
     path("", include("code_enforcement.urls")),
     path("", include("kpis.urls")),
+    path("", include("cityhall.payments.urls")),
     prefix_default_language=False,
 )
 

@@ -12,3 +12,9 @@ class CodeEnforcementConfig(AppConfig):
         from .models import ServiceCategory
 
         invalidate_on_change(ServiceCategory)
+        # Fines are paid online through cityhall.payments, which knows no app.
+        from cityhall.payments.registry import register
+
+        from .payables import Fines
+
+        register(Fines())

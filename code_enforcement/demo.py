@@ -13,7 +13,7 @@ from simple_history.utils import bulk_create_with_history
 
 from cityhall.constants import EventKind
 from cityhall.models import Neighborhood, User, system_user
-from cityhall.numbering import case_sequence, set_at_least
+from cityhall.numbering import case_sequence, next_number, set_at_least
 
 from .constants import (
     CaseStatus,
@@ -656,4 +656,33 @@ def demo_load() -> dict[str, int]:
         created["code cases"] += 1
     for year, last in counters.items():
         set_at_least(case_sequence(year), last)
+    if _demo_citation(today, inspectors[0] if inspectors else None):
+        created["code cases"] += 1
     return created
+
+
+DEMO_CITATION_ADDRESS = "120 Oak St"
+
+
+def _demo_citation(today, inspector) -> bool:
+    """A citation anyone can pay at /pay/fine/ with its notice number and "120 Oak St"."""
+    if CodeCase.objects.filter(address=DEMO_CITATION_ADDRESS, fine_amount__isnull=False).exists():
+        return False
+    year = today.year
+    case = CodeCase.objects.create(
+        number=f"CE-{year}-{next_number(case_sequence(year)):05d}",
+        status=CaseStatus.ESCALATED,
+        address=DEMO_CITATION_ADDRESS,
+        owner_name="Rosa Hernández",
+        owner_mailing_address=f"{DEMO_CITATION_ADDRESS}\nRiverbend, CA 95000",
+        owner_email="owner@example.com",
+        owner_language="es",
+        inspector=inspector,
+        opened_at=timezone.now() - timedelta(days=50),
+        comply_by=today - timedelta(days=5),
+        fine_amount=250,
+        fine_due=today + timedelta(days=25),
+    )
+    CaseEvent.objects.create(case=case, status=CaseStatus.ESCALATED, actor=inspector)
+    print(f"Demo citation to pay without an account: notice {case.number}, {DEMO_CITATION_ADDRESS}")
+    return True

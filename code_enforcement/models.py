@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -415,6 +416,39 @@ class CodeCase(StatusGuard, models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def fine_paid(self):
+        return sum((p.amount for p in self.fine_payments.all()), Decimal(0))
+
+    @property
+    def fine_balance(self):
+        return max((self.fine_amount or Decimal(0)) - self.fine_paid, Decimal(0))
+
+
+class FinePayment(models.Model):
+    """A citation's ledger: fines paid online (cityhall.payments) and refunds (negative)."""
+
+    class Method(models.TextChoices):
+        ONLINE = "online", _("Paid online")
+        REFUND = "refund", _("Refund to card")
+
+    case = models.ForeignKey(CodeCase, on_delete=models.PROTECT, related_name="fine_payments")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    method = models.CharField(max_length=8, choices=Method.choices)
+    reference = models.CharField(max_length=60, blank=True)
+    online_payment = models.ForeignKey(
+        "billing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("fine payment")
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.get_method_display()}"
 
 
 class Violation(models.Model):

@@ -122,6 +122,9 @@ CASES = Workflow(
         Move("close", (C.COMPLIED, C.ESCALATED, C.NO_VIOLATION), (C.CLOSED,), MANAGE,
              "Close case", form=FORMS + "CloseCaseForm", public=False,
              confirm="The case closes; reopening it needs a new complaint."),
+        # A citation's fine paid online, or refunded: recorded by the system (cityhall.payments).
+        Move("fine_payment", tuple(C), (), SYSTEM, event=EventKind.PAYMENT, public=False),
+        Move("fine_refund", tuple(C), (), SYSTEM, event=EventKind.PAYMENT, public=False),
         Move("assign", tuple(s for s in C if s != C.CLOSED), (), MANAGE, "Assign",
              form=FORMS + "AssignCaseForm", event=EventKind.ASSIGNED, public=False),
     ],

@@ -12,3 +12,9 @@ class PermitsConfig(AppConfig):
         from .models import DocumentRequirement, PermitType
 
         invalidate_on_change(DocumentRequirement, PermitType)
+        # Fees are paid online through cityhall.payments, which knows no app.
+        from cityhall.payments.registry import register
+
+        from .payables import PermitFees
+
+        register(PermitFees())

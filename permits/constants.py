@@ -97,6 +97,19 @@ class PaymentMethod(models.TextChoices):
     CHECK = "check", _("Check")
     CARD = "card", _("Card")
     WAIVER = "waiver", _("Fee waiver")
+    ONLINE = "online", _("Paid online")
+    REFUND = "refund", _("Refund to card")
+
+
+# Who may pay online: fees are due from submission until the permit ends.
+PAYABLE_STATUSES = {
+    Status.SUBMITTED,
+    Status.IN_REVIEW,
+    Status.INFO_REQUESTED,
+    Status.APPROVED,
+    Status.ISSUED,
+    Status.FINALED,
+}
 
 
 class InspectionStatus(models.TextChoices):

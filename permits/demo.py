@@ -11,7 +11,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from cityhall.models import Neighborhood, User, system_user
-from cityhall.numbering import permit_sequence, set_at_least
+from cityhall.numbering import next_number, permit_sequence, set_at_least
 
 from .constants import EventKind, FeeKind, Kind, PaymentMethod, Status
 from .models import (
@@ -599,14 +599,64 @@ def demo_load() -> dict[str, int]:
                     created_at=app.issued_at,
                 )
             )
+            # Online payments began this year: about half of this year's were made online.
+            online = app.issued_at.year == today.year and rng.random() < 0.5
             payments.append(
                 Payment(
                     application=app,
                     amount=app.fee_total,
-                    method=PaymentMethod.CARD,
-                    recorded_by=staff,
+                    method=PaymentMethod.ONLINE if online else PaymentMethod.CARD,
+                    recorded_by=None if online else staff,
                 )
             )
     TimelineEvent.objects.bulk_create(events, batch_size=2000)
     bulk_create_with_history(payments, Payment, default_user=staff, batch_size=1000)
-    return {"permit types": len(types), "permits": len(applications)}
+    made = _approved_awaiting_payment(types["FEN"], today)
+    return {"permit types": len(types), "permits": len(applications) + made}
+
+
+def _approved_awaiting_payment(permit_type: PermitType, today) -> int:
+    """Maria's and John's fence permits: approved, fees due, ready to pay online."""
+    made = 0
+    tz = timezone.get_current_timezone()
+    for email, address in [
+        ("maria@example.com", "418 Cedar Ave"),
+        ("john@example.com", "77 Elm St"),
+    ]:
+        applicant = User.objects.filter(email=email).first()
+        if applicant is None:
+            continue
+        year = today.year
+        number = (
+            f"{permit_type.code}-{year}-{next_number(permit_sequence(permit_type.code, year)):06d}"
+        )
+        submitted_at = timezone.make_aware(
+            datetime.combine(today - timedelta(days=9), time(10)), tz
+        )
+        application = Application.objects.create(
+            number=number,
+            permit_type=permit_type,
+            applicant=applicant,
+            status=Status.APPROVED,
+            applicant_name=applicant.get_full_name() or email,
+            address=address,
+            zip_code="95000",
+            description="New 6-foot wood fence along the back property line",
+            online=True,
+            submitted_at=submitted_at,
+            declared_at=submitted_at,
+            due_at=today + timedelta(days=3),
+            decided_at=submitted_at + timedelta(days=7),
+            units=Decimal(120),
+            fee_total=permit_type.fee_for(units=Decimal(120), valuation=None),
+            **_building_details(permit_type, number),
+        )
+        for status, at in [
+            (Status.SUBMITTED, submitted_at),
+            (Status.APPROVED, application.decided_at),
+        ]:
+            TimelineEvent.objects.create(
+                application=application, kind=EventKind.STATUS, status=status, created_at=at
+            )
+        made += 1
+    return made

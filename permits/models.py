@@ -306,6 +306,7 @@ class Application(StatusGuard, models.Model):
             ("issue_permit", "Can issue permits and licenses and record payments"),
             ("revoke_permit", "Can revoke permits and licenses"),
             ("waive_fee", "Can waive fees"),
+            ("refund_payment", "Can refund online payments, fully or in part"),
             ("inspect", "Can schedule inspections and record results"),
         ]
         indexes = [
@@ -345,6 +346,11 @@ class Application(StatusGuard, models.Model):
     @property
     def balance(self) -> Decimal:
         return max(self.fee_total - self.amount_paid, Decimal(0))
+
+    @property
+    def credit(self) -> Decimal:
+        """Paid beyond the fees (two payments crossed): owed back to the payer."""
+        return max(self.amount_paid - self.fee_total, Decimal(0))
 
 
 class Document(models.Model):
@@ -399,18 +405,26 @@ class InfoRequest(models.Model):
 
 
 class Payment(models.Model):
+    """The fee ledger of an application: money taken at the counter or online, waivers, and
+    refunds (negative). Its sum against `fee_total` is the balance."""
+
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     method = models.CharField(max_length=8, choices=PaymentMethod.choices)
     reference = models.CharField(_("receipt or check number"), max_length=60, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Online payments and their refunds: the card payment behind the row.
+    online_payment = models.ForeignKey(
+        "billing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [models.Index(fields=["method", "created_at"], name="permit_payment_method")]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.get_method_display()}"

@@ -187,7 +187,7 @@ def next_step(application: Application) -> str:
         return _("We need more information from you. Answer below so the review can continue.")
     if status == Status.APPROVED:
         if application.balance > 0:
-            return _("Approved. Pay the fees due and we will issue it.")
+            return _("Approved. Pay the fees online and it is issued at once.")
         return _("Approved. We will issue it shortly.")
     if status == Status.ISSUED:
         if application.permit_type.inspection_types.exists():

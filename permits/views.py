@@ -22,7 +22,7 @@ from cityhall.links import site_url
 from cityhall.pagecache import public_page
 
 from . import opendata, selectors, services
-from .constants import Status
+from .constants import PAYABLE_STATUSES, Status
 from .forms import (
     ApplicantForm,
     DeclareForm,
@@ -352,7 +352,8 @@ def detail(request, number):
             "answer_form": answer_form,
             "inspection_form": inspection_form,
             "inspections": application.inspections.select_related("inspection_type"),
-            "payments": application.payments.all(),
+            "payments": application.payments.select_related("online_payment"),
+            "can_pay": application.balance > 0 and application.status in PAYABLE_STATUSES,
             "documents": application.documents.all(),
             "next_step": selectors.next_step(application),
         },

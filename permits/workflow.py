@@ -25,6 +25,7 @@ REVIEW = "permits.review_application"
 DECIDE = "permits.decide_application"
 ISSUE = "permits.issue_permit"
 REVOKE = "permits.revoke_permit"
+REFUND = "permits.refund_payment"
 WAIVE = "permits.waive_fee"
 INSPECT = "permits.inspect"
 
@@ -97,6 +98,10 @@ APPLICATIONS = Workflow(
              event=EventKind.PAYMENT),
         Move("waive", SUBMITTED_ON, (), WAIVE, "Waive fees", form=FORMS + "WaiverForm",
              event=EventKind.PAYMENT),
+        # Online payments are recorded by the system when the card processor confirms them;
+        # refunds are asked for on the online payment's console page (permits.refund_payment).
+        Move("online_payment", SUBMITTED_ON, (), SYSTEM, event=EventKind.PAYMENT),
+        Move("refund", AFTER_SUBMIT, (), SYSTEM, event=EventKind.PAYMENT),
         Move("assign", SUBMITTED_ON, (), REVIEW, "Assign", form=FORMS + "AssignReviewerForm",
              event=EventKind.ASSIGNED, public=False, offer=lambda a: a.status in OPEN_WORK),
     ],

@@ -137,6 +137,9 @@ Demo logins (password for all: {password})
   Staff       admin@riverbend.example (city administrator), and one per role:
               tech@, reviewer@, inspector@, supervisor@, comms@, manager@ (all @riverbend.example)
               -> {url}console/  Staff enrol an authenticator app on first sign-in.
+  Payments    the demo card page (no real money); maria@ and john@ each have an approved fence
+              permit to pay; a fine with no account -> {url}pay/fine/  (notice number printed
+              by load_demo above, address 120 Oak St)
 """
 
 

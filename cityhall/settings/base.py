@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse, urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -56,6 +56,31 @@ TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE = env_url("TWILIO_API_BASE", "https://api.twilio.com", schemes=("https", "http"))
+# --- Online payments (cityhall/payments, django-payments) ---------------------------------------
+# "test" is the demo provider (`make run`): a page of this site plays the card page. Production
+# must choose (production.py refuses the demo).
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "test")
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("https", "http"))
+# Charged on top of what is owed and shown before paying: "2.50" dollars or "2.5%".
+PAYMENT_CONVENIENCE_FEE = env_str("PAYMENT_CONVENIENCE_FEE", "0")
+PAYMENT_CURRENCY = "USD"
+PAYMENT_MODEL = "billing.Payment"
+PAYMENT_VARIANTS = {
+    "test": ("cityhall.payments.providers.DemoProvider", {}),
+    "stripe": (
+        "cityhall.payments.providers.StripeProvider",
+        {
+            "api_key": STRIPE_SECRET_KEY,
+            "endpoint_secret": STRIPE_WEBHOOK_SECRET,
+            "api_base": STRIPE_API_BASE,
+        },
+    ),
+}
+PAYMENT_HOST = urlsplit(SITE_URL).netloc
+PAYMENT_USES_SSL = SITE_URL.startswith("https://")
+
 # The provider's limit on sending, for the whole city (every worker together), enforced by the app
 # in Redis: "N/s", "N/m" or "N/h"; empty means as fast as the provider takes them.
 ALERTS_EMAIL_RATE = env_str("ALERTS_EMAIL_RATE", "")
@@ -140,6 +165,7 @@ RATE_LIMITS = {
     "follow": {"ip": "20/h", "destination": "5/h"},
     "open311_post": {"ip": "120/h"},
     "resend_confirmation": {"ip": "10/h", "destination": "3/h"},
+    "pay_lookup": {"ip": "20/h"},  # paying a fine by notice number and address
 }
 
 # The largest request body accepted at all (a photo is at most 8 MB, a document 10 MB).
@@ -169,6 +195,7 @@ INSTALLED_APPS = [
     "permits",
     "code_enforcement",
     "kpis",
+    "cityhall.payments",
 ]
 
 MIDDLEWARE = [
@@ -449,6 +476,14 @@ CELERY_BEAT_SCHEDULE = {
     "code-inspector-digests": {
         "task": "code_enforcement.tasks.inspector_digests",
         "schedule": crontab(minute=0, hour=6),
+    },
+    "payments-sweep-pending": {
+        "task": "cityhall.payments.tasks.sweep_pending_payments",
+        "schedule": 300.0,
+    },
+    "payments-reconcile": {
+        "task": "cityhall.payments.tasks.reconcile_yesterday",
+        "schedule": crontab(minute=30, hour=5),
     },
     "alerts-publish-scheduled": {"task": "alerts.tasks.publish_scheduled_alerts", "schedule": 60.0},
     "alerts-expire": {"task": "alerts.tasks.expire_alerts", "schedule": 60.0},

@@ -1,5 +1,7 @@
 """Production: every secret comes from the environment, nothing insecure by default."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -9,6 +11,8 @@ from .base import (
     SECRET_KEY,
     SMS_BACKEND,
     SMTP_URL,
+    STRIPE_SECRET_KEY,
+    STRIPE_WEBHOOK_SECRET,
     TWILIO_ACCOUNT_SID,
     TWILIO_AUTH_TOKEN,
     TWILIO_FROM_NUMBER,
@@ -28,6 +32,19 @@ if SMS_BACKEND == "alerts.sms.TwilioSmsBackend" and not (
 ):
     raise ImproperlyConfigured(
         "The Twilio SMS backend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER."
+    )
+
+# Payments: the demo provider takes no money, so production must name a real one.
+_PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "")
+if _PAYMENT_PROVIDER not in ("stripe",):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER must be set in production: stripe (the demo provider, test, takes no "
+        "money)."
+    )
+if _PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "The Stripe provider needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (the webhook "
+        "endpoint's signing secret, for /payments/webhook/stripe/)."
     )
 
 DEBUG = False

@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "SECRET_KEY": "q7Zt-4vLm_Rx9pW2eKc8sYh1NbD0fGjU3aTiO6wPzXrV5nMlQyEdHgSkBoAuCjF",
     "SMTP_URL": "smtp://mailer:secret@smtp.example.org:587",
+    "PAYMENT_PROVIDER": "stripe",
+    "STRIPE_SECRET_KEY": "sk_live_example",
+    "STRIPE_WEBHOOK_SECRET": "whsec_example",
     "ALLOWED_HOSTS": "cityhall.riverbend.example",
     "SITE_URL": "https://cityhall.riverbend.example",
 }

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.services import notify_address
 from cityhall.calendar import add_business_days
 from cityhall.constants import EventKind
 from cityhall.models import audit_as
@@ -323,7 +324,20 @@ def case_record_reinspection(
         target=CaseStatus.COMPLIED if complied else CaseStatus.ESCALATED,
         apply=record,
         text=notes if complied else f"Citation ${fine}. {notes}",
+        notify=None if complied else _tell_owner_of_citation,
     )
+
+
+def _tell_owner_of_citation(case: CodeCase) -> None:
+    """The citation by email, when the owner gave one: the fine, when it is due, and the link to
+    pay it online with the notice number and the address (no account needed)."""
+    if case.owner_email:
+        notify_address(
+            email=case.owner_email,
+            language=case.owner_language,
+            template="fine_citation",
+            context={"case": case},
+        )
 
 
 @CASES.handler("close")

@@ -27,4 +27,21 @@
       window.print();
     }
   });
+
+  // A form that must be sent once (paying): a second click while the first is on its way does
+  // nothing. The server makes a repeat harmless anyway (the form's idempotency key).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-once]")) {
+      return;
+    }
+    if (form.hasAttribute("data-sending")) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sending", "");
+    form.querySelectorAll("button[type=submit]").forEach(function (button) {
+      button.setAttribute("aria-disabled", "true");
+    });
+  });
 })();

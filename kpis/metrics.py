@@ -396,6 +396,26 @@ def fees_paid(start, end):
     )
 
 
+def fees_received(start, end):
+    """Money received for fees in the period, however paid (waivers and refunds aside)."""
+    return Payment.objects.filter(**days("created_at", start, end)).exclude(
+        method__in=[PaymentMethod.WAIVER, PaymentMethod.REFUND]
+    )
+
+
+PAID_ONLINE = Q(method=PaymentMethod.ONLINE)
+
+
+def fees_paid_online(start, end):
+    return _grouped(
+        fees_received(start, end),
+        "created_at",
+        {"permit_type": "application__permit_type__code"},
+        numerator=Count("pk", filter=PAID_ONLINE),
+        denominator=Count("pk"),
+    )
+
+
 def fee_revenue(start, end):
     """The sum, and the number of payments behind it (the drill-down's count)."""
     return _grouped(
@@ -864,6 +884,24 @@ METRICS: list[Metric] = [
         fee_revenue,
         records=fees_paid,
         listing=PAYMENTS,
+        group="permits",
+    ),
+    Metric(
+        "fees_paid_online",
+        "Fees paid online",
+        "Tarifas pagadas en línea",
+        "Of the fee payments received in the period (waivers and refunds aside), the share paid "
+        "online by card instead of at the counter.",
+        "De los pagos de tarifas recibidos en el período (sin exenciones ni reembolsos), el "
+        "porcentaje pagado en línea con tarjeta en vez de en la ventanilla.",
+        "percent",
+        "up",
+        "ratio",
+        {"permit_type": "application__permit_type__code"},
+        fees_paid_online,
+        records=fees_received,
+        listing=PAYMENTS,
+        numerator=PAID_ONLINE,
         group="permits",
     ),
     # Alerts.

@@ -433,6 +433,72 @@ def owner_reminder(run: Run) -> None:
     assert automation.owner_reminders(today=noticed.comply_by - timedelta(days=3)) == 1
 
 
+@case("fine_citation", "payment_receipt")
+def fine_citation_paid_without_an_account(run: Run) -> None:
+    """The citation emailed to the owner, who pays it online with no account (notice number
+    and address, on the page the email links to), and gets the receipt by email."""
+    owner = f"owner.{run.language}@example.com"
+    browser = run.reader(owner, Client())
+    inspector = staff(Role.CODE_INSPECTOR)
+    noticed = case_with_notice(
+        make_request(address="7 Walnut Street"),
+        actor=inspector,
+        owner_name="Rosa Olivo",
+        owner_email=owner,
+        owner_language=run.language,
+    )
+    ce_services.case_reinspect(case=noticed, today=timezone.localdate())
+    ce_services.case_record_reinspection(
+        case=CodeCase.objects.get(pk=noticed.pk),
+        actor=inspector,
+        complied=False,
+        fine=Decimal("250.00"),
+        notes="Not corrected",
+    )
+    found = browser.post(
+        f"{run.prefix}/pay/fine/", {"notice": noticed.number, "address": "7 walnut st"}
+    )
+    assert found.status_code == 302, found.content
+    form = browser.get(found["Location"])
+    key = re.search(r'name="key" value="([^"]+)"', form.content.decode()).group(1)
+    sent = browser.post(found["Location"], {"how_much": "all", "email": owner, "key": key})
+    demo = urlsplit(sent["Location"]).path
+    back = browser.post(demo, {"step": "card", "card": "succeeds"})
+    assert browser.get(urlsplit(back["Location"]).path).status_code == 302  # to the receipt
+
+
+@case("payment_receipt", "refund_receipt", "permit_notice", "unsubscribe_footer")
+def permit_fees_paid_online_and_refunded(run: Run) -> None:
+    """A resident pays an approved permit's fees online (it is issued at once), and the permit
+    office refunds part of it: a receipt for each, in the resident's language."""
+    from cityhall.payments import services as payments
+    from cityhall.payments.models import DemoCharge
+
+    applicant = make_resident(f"payer.{run.language}@example.com", language=run.language)
+    run.reader(applicant.email, signed_in_client(applicant))
+    fence = make_permit_type("FEN")
+    run.bilingual(fence.name_en, fence.name_es)
+    approved = make_application(applicant, fence, status="approved")
+    payment = payments.start(
+        kind="permit",
+        reference=approved.number,
+        amount=approved.balance,
+        key="6f1d7a52-3c1e-4a8e-9a51-0f5c2d7e9b10",
+        payer=applicant,
+        language=run.language,
+    )
+    payments.provider_page(payment)
+    DemoCharge.objects.create(
+        token=payment.token, amount=payment.total, outcome=DemoCharge.Outcome.SUCCEEDED
+    )
+    assert payments.refresh(payment.pk).is_paid
+    manager = make_staff(Role.MANAGER, f"refunds.{run.language}@riverbend.example")
+    refund = payments.refund(
+        payment=payment, amount=Decimal("25.00"), reason="Fee reduced", actor=manager
+    )
+    assert refund.status == "succeeded"
+
+
 @case("kpi_monthly_report", "unsubscribe_footer")
 def monthly_performance_report(run: Run) -> None:
     """The monthly report to a manager who asked for it, in the manager's language; the link

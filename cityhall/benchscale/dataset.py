@@ -1490,7 +1490,7 @@ ROLLUP_METRICS = {
     "applications_received", "success_rate", "median_days_to_issue", "decided_within_sla",
     "submitted_online", "renewals_on_time", "fee_revenue", "alert_subscribers",
     "households_reached", "delivery_success", "minutes_to_deliver", "median_days_to_decision",
-    "first_response_hours", "alert_reach",
+    "first_response_hours", "alert_reach", "fees_paid_online",
 }  # fmt: skip
 ROLLUP_COLUMNS = "metric, day, dimension, value, numerator, denominator, samples, computed_at"
 
@@ -1710,6 +1710,15 @@ def rollup_cases_and_permits(window: tuple[date, date]) -> int:
         f"pm.{pay.created_at}", {"permit_type": f"pt.{p.code}"}, window,
         where=f"pm.{pay.method} <> {lit(PaymentMethod.WAIVER.value)}",
         extra=f"pm.{pay.amount} amount", numerator="sum(amount)", denominator="count(*)",
+    )  # fmt: skip
+    not_received = lit(PaymentMethod.WAIVER.value) + ", " + lit(PaymentMethod.REFUND.value)
+    written += rollup_grouped(
+        "fees_paid_online",
+        f"{pay.table} pm JOIN {a.table} ap ON ap.{a.id} = pm.{pay.application} "
+        f"JOIN {p.table} pt ON pt.{p.id} = ap.{a.permit_type}",
+        f"pm.{pay.created_at}", {"permit_type": f"pt.{p.code}"}, window,
+        where=f"pm.{pay.method} NOT IN ({not_received})",
+        extra=f"pm.{pay.method} = {lit(PaymentMethod.ONLINE.value)} ok", **ratio,
     )  # fmt: skip
     return written
 

@@ -74,6 +74,8 @@ CITY = {
     # Paid in June: A1 150.00 + A4 75.50 + RN1 60.25 + RN2 100.00 = 385.75
     # (A5's $200 waiver excluded, A8's $40 paid 5/31).
     "fee_revenue": 385.75,
+    # Received in June (A5's waiver aside): A1 card, A4 cash, RN1 check, RN2 online -> 1/4.
+    "fees_paid_online": 25.0,
     # Confirmed by 6/30 with a channel: S1, S2, S3, S7 = 4 (S4 confirms 7/5, S5 never,
     # S6 unsubscribed from both).
     "alert_subscribers": 4,
@@ -144,6 +146,8 @@ BREAKDOWNS = {
     ("renewals_on_time", "permit_type"): {"BLD": 0.0, "FEN": 100.0},
     # BLD: A1 150 + RN2 100 = 250 (A5 waived); FEN: A4 75.50 + RN1 60.25 = 135.75.
     ("fee_revenue", "permit_type"): {"BLD": 250.0, "FEN": 135.75},
+    # BLD: A1 card, RN2 online -> 50 %; FEN: A4 cash, RN1 check -> 0 %.
+    ("fees_paid_online", "permit_type"): {"BLD": 50.0, "FEN": 0.0},
     # Email S1 S3 S7 = 3; text S2 S3 = 2.
     ("alert_subscribers", "channel"): {"email": 3, "sms": 2},
     # Email: D1 D5 D9 sent, D3 failed -> 3/4; text: D2 D7 sent, D6 failed -> 2/3.

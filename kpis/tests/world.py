@@ -153,7 +153,7 @@ PAYMENTS = [
     ("A5", "200.00", PaymentMethod.WAIVER, (6, 7)),
     ("RN1", "60.25", PaymentMethod.CHECK, (6, 9)),
     ("A8", "40.00", PaymentMethod.CARD, (5, 31)),
-    ("RN2", "100.00", PaymentMethod.CARD, (6, 8)),
+    ("RN2", "100.00", PaymentMethod.ONLINE, (6, 8)),
 ]
 
 # Subscriptions: name, by_email, by_sms, confirmed at

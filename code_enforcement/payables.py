@@ -50,7 +50,7 @@ class Fines(Payable):
             title=_("Fine for code case %(number)s") % {"number": case.number},
             address=case.address,
             balance=case.fine_balance,
-            status_url=reverse("billing:pay", args=[self.kind, case.number]),
+            status_url="",  # a code case has no public page: the receipt is the record
             email=case.owner_email,
             language=case.owner_language,
         )

@@ -3,12 +3,13 @@ form, and the daily reconciliation with its CSV and mismatch list."""
 
 from __future__ import annotations
 
+import copy
 import csv
 from datetime import date, timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -168,10 +169,16 @@ class PaymentAdmin(ReadOnlyList, SimpleHistoryAdmin):
                         "refunded; send it again below when the provider answers.",
                     )
                 return redirect("admin:billing_payment_change", pk)
-        # The form comes back with what was typed and why it was refused.
-        return self.change_view(
-            request, str(pk), extra_context=self._refund_context(request, payment, form)
+        # The form comes back with what was typed and why it was refused, on the payment's page
+        # (shown as for a GET: the page itself is read-only).
+        page = copy.copy(request)
+        page.method = "GET"
+        page.POST = QueryDict()
+        response = self.change_view(
+            page, str(pk), extra_context=self._refund_context(request, payment, form)
         )
+        response.status_code = 400
+        return response
 
     def retry_view(self, request, pk: int):
         if request.method != "POST" or not request.user.has_perm(REFUND_PERMISSION):

@@ -28,6 +28,7 @@ class PayForm(forms.Form):
     )
     part = forms.DecimalField(
         label=_("Amount to pay now, in dollars"),
+        help_text=_("Only if you pay part of the balance."),
         required=False,
         max_digits=9,
         decimal_places=2,
@@ -47,6 +48,7 @@ class PayForm(forms.Form):
             ("all", _("The full balance, %(amount)s") % {"amount": f"${due.balance:,.2f}"}),
             ("part", _("Part of the balance")),
         ]
+        self.fields["part"].one_of = True  # needed with "part" only: no "(optional)"
         if not ask_email:
             del self.fields["email"]
         if not self.is_bound:

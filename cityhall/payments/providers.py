@@ -93,7 +93,7 @@ class StripeProvider(StripeProviderV3):
                 metadata={"token": payment.token, "reference": payment.reference},
                 payment_intent_data={"metadata": {"token": payment.token}},
                 idempotency_key=str(payment.idempotency_key),
-            )
+            ).to_dict()  # django-payments keeps it as JSON on the payment
         except stripe.StripeError as error:
             raise PaymentError(str(error)) from error
 
@@ -103,7 +103,7 @@ class StripeProvider(StripeProviderV3):
             return payment
         stripe.api_key = self.api_key
         try:
-            session = stripe.checkout.Session.retrieve(payment.transaction_id)
+            session = stripe.checkout.Session.retrieve(payment.transaction_id).to_dict()
         except stripe.StripeError as error:
             raise PaymentError(str(error)) from error
         self.apply_session(payment, session)
@@ -129,9 +129,10 @@ class StripeProvider(StripeProviderV3):
         """The webhook's event, its signature verified (and its age: a replay beyond Stripe's
         five-minute tolerance is refused)."""
         try:
-            return self.return_event_payload(request)
+            event = self.return_event_payload(request)
         except (ValueError, stripe.SignatureVerificationError) as error:
             raise PaymentError("The webhook's signature does not verify.", code=400) from error
+        return event.to_dict() if hasattr(event, "to_dict") else event
 
     def event_token(self, event) -> str:
         obj = event.get("data", {}).get("object", {})
@@ -160,7 +161,7 @@ class StripeProvider(StripeProviderV3):
                 reason="requested_by_customer",
                 metadata={"token": payment.token},
                 idempotency_key=key,
-            )
+            ).to_dict()
         except stripe.StripeError as error:
             raise PaymentError(str(error)) from error
         return RefundResult(
@@ -178,7 +179,8 @@ class StripeProvider(StripeProviderV3):
                 limit=100,
                 expand=["data.source"],
             )
-            for item in listing.auto_paging_iter():
+            for entry in listing.auto_paging_iter():
+                item = entry.to_dict()
                 source = item.get("source") or {}
                 if isinstance(source, str):
                     source = {"id": source}

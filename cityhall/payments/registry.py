@@ -18,7 +18,7 @@ class Due:
     title: str  # in the current language: "Fees for permit BLD-2026-00012"
     address: str
     balance: Decimal
-    status_url: str  # where the payer follows it afterwards
+    status_url: str  # where the payer follows it afterwards ("" when it has no page of its own)
     email: str = ""  # where the receipt goes when the payer has no account
     language: str = "en"
 

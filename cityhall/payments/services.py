@@ -395,7 +395,11 @@ def reconcile(day: date, *, variant: str | None = None) -> Reconciliation:
                 "at": timezone.localtime(r.completed_at).isoformat(timespec="seconds"),
             }
         )
-    provider_amounts = {t.provider_reference: t.amount for t in theirs}
+    # A charge is ours by its payment (Stripe: the payment intent), a refund by its own id.
+    def their_key(t) -> str:
+        return t.payment_reference if t.kind == "charge" else t.provider_reference
+
+    provider_amounts = {their_key(t): t.amount for t in theirs}
     mismatches = []
     for ref, amount in sorted(ours.items()):
         if ref not in provider_amounts:
@@ -417,10 +421,10 @@ def reconcile(day: date, *, variant: str | None = None) -> Reconciliation:
                 }
             )
     for t in theirs:
-        if t.provider_reference not in ours:
+        if their_key(t) not in ours:
             mismatches.append(
                 {
-                    "reference": t.provider_reference,
+                    "reference": their_key(t),
                     "problem": "At the provider, not recorded by us",
                     "ours": "",
                     "theirs": _money(t.amount),

@@ -235,7 +235,7 @@ def demo(request: HttpRequest, token) -> HttpResponse:
     if payment.status != PaymentStatus.WAITING:
         return redirect(payment.get_success_url())
     step = request.POST.get("step", "card")
-    form = DemoCardForm(request.POST if step == "card" else None)
+    form = DemoCardForm(request.POST if request.method == "POST" and step == "card" else None)
     if request.method == "POST" and step == "authenticate":
         outcome = (
             DemoCharge.Outcome.SUCCEEDED

@@ -93,6 +93,7 @@ class FakeStripe:
         self.requests: list[dict] = []  # every request: method, path, params, headers
         self.sessions_created = 0
         self.refunds_created = 0
+        self.replayed = 0  # POSTs answered from the idempotency cache
         self._idempotent: dict[str, tuple] = {}  # key -> (fingerprint, status, body)
         self._fail_next = 0
         self._fail_status = 500
@@ -329,6 +330,7 @@ class FakeStripe:
                             "same parameters they were first used with.",
                         }
                     }
+                self.replayed += 1
                 return status, body
             try:
                 status, body = 200, self.route(method, path, params)
@@ -368,7 +370,11 @@ class FakeStripe:
         if method == "GET" and path == "/v1/payouts":
             return self._list(
                 "/v1/payouts",
-                [p for p in self.payouts if _in_range(p["arrival_date"], params.get("arrival_date"))],
+                [
+                    p
+                    for p in self.payouts
+                    if _in_range(p["arrival_date"], params.get("arrival_date"))
+                ],
                 params,
             )
         raise StripeError(404, f"Unrecognized request URL ({method}: {path}).")
@@ -444,12 +450,18 @@ class FakeStripe:
             )
         left = charge["amount"] - charge["amount_refunded"]
         amount = int(params.get("amount") or left)
+        if not left:
+            raise StripeError(
+                400,
+                f"Charge {charge['id']} has already been refunded.",
+                code="charge_already_refunded",
+            )
         if amount <= 0 or amount > left:
             raise StripeError(
                 400,
                 f"Refund amount (${amount / 100:.2f}) is greater than unrefunded amount on "
                 f"charge (${left / 100:.2f})",
-                code="amount_too_large" if left else "charge_already_refunded",
+                code="amount_too_large",
                 param="amount",
             )
         now = int(time.time())
@@ -528,7 +540,7 @@ def _in_range(value: int, bounds) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     stripe: FakeStripe
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 (quiet in test output)
+    def log_message(self, format, *args) -> None:
         pass
 
     def _answer(self, status: int, body: dict) -> None:
@@ -555,9 +567,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _hosted_page(self, session_id: str) -> None:
         session = self.stripe.sessions.get(session_id)
-        text = (
-            f"<h1>Pay ${session['amount_total'] / 100:.2f}</h1>" if session else "<h1>Gone</h1>"
-        )
+        text = f"<h1>Pay ${session['amount_total'] / 100:.2f}</h1>" if session else "<h1>Gone</h1>"
         data = text.encode()
         self.send_response(200 if session else 404)
         self.send_header("Content-Type", "text/html")
@@ -565,11 +575,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._dispatch("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._dispatch("POST")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._dispatch("DELETE")

@@ -4,16 +4,27 @@ the daily reconciliation."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+from django.utils import timezone
+from payments import PaymentError
 
 from alerts.models import Notification
-from cityhall.payments.models import DemoCharge, Payment
-from permits.models import Application
+from cityhall.payments import services
+from cityhall.payments.models import DemoCharge, Payment, Reconciliation, Refund
+from cityhall.payments.providers import DemoProvider
+from cityhall.roles import Role
+from permits.models import Application, TimelineEvent
+from permits.tests.factories import make_application
+from tests.personas import make_staff, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -103,8 +114,6 @@ def test_permit_page_shows_the_balance_and_a_pay_link(resident_client, approved)
 
 @pytest.mark.parametrize("status", ["issued", "denied", "withdrawn"])
 def test_no_pay_link_once_paid_or_when_it_ended(resident, resident_client, status):
-    from permits.tests.factories import make_application
-
     application = make_application(resident, status=status)
     page = resident_client.get(f"/permits/{application.number}/")
     assert page.status_code == 200
@@ -120,9 +129,7 @@ def test_no_pay_link_once_paid_or_when_it_ended(resident, resident_client, statu
 # --- 2. The whole trip ----------------------------------------------------------------------------
 
 
-def test_paying_in_full_issues_the_permit_and_emails_a_receipt(
-    resident, resident_client, approved
-):
+def test_paying_in_full_issues_the_permit_and_emails_a_receipt(resident, resident_client, approved):
     url = _permit_url(approved)
     page = resident_client.get(url)
     text = _text(page)
@@ -195,6 +202,26 @@ def test_paying_in_full_issues_the_permit_and_emails_a_receipt(
     assert "$100.00" in _text(opened)
 
 
+def test_paying_in_spanish_stays_in_spanish(resident_client, approved):
+    url = _permit_url(approved, "/es")
+    page = resident_client.get(url)
+    assert '<html lang="es"' in page.content.decode()
+    assert "$100.00" in _text(page)
+    demo = _to_demo(resident_client, url)
+    assert demo == f"/es/payments/{_token(demo)}/demo/"
+    back = _card(resident_client, demo, "succeeds")
+    assert _path(back["Location"]) == f"/es/payments/{_token(demo)}/return/"
+    receipt = _back(resident_client, back)
+    assert _path(receipt["Location"]) == f"/es/payments/{_token(demo)}/receipt/"
+    page = resident_client.get(_path(receipt["Location"]))
+    assert '<html lang="es"' in page.content.decode()
+    payment = Payment.objects.get()
+    assert payment.language == "es"
+    assert payment.receipt_number in _text(page)
+    assert "$100.00" in _text(page)
+    assert f'href="/es/permits/{approved.number}/"' in page.content.decode()
+
+
 # --- 3. Declined, and the bank's confirmation ----------------------------------------------------
 
 
@@ -237,8 +264,8 @@ def test_a_card_the_bank_confirms_is_paid(resident_client, approved):
     assert "We are confirming your payment" in _text(waiting)
     assert not Application.objects.get(pk=approved.pk).payments.exists()
 
-    approved_ = resident_client.post(demo, {"step": "authenticate", "answer": "approve"})
-    receipt = _back(resident_client, approved_)
+    confirmed = resident_client.post(demo, {"step": "authenticate", "answer": "approve"})
+    receipt = _back(resident_client, confirmed)
     assert receipt.status_code == 302
     assert "Receipt R-" in _text(resident_client.get(_path(receipt["Location"])))
     approved.refresh_from_db()
@@ -286,6 +313,35 @@ def test_leaving_the_card_page_then_paying_after_all(resident_client, approved):
     approved.refresh_from_db()
     assert approved.status == "issued"
     assert approved.payments.get().amount == Decimal("100.00")
+
+
+def test_the_provider_not_answering_charges_nothing(monkeypatch, resident_client, approved):
+    def down(self, payment, data=None):
+        raise PaymentError("Connection refused")
+
+    monkeypatch.setattr(DemoProvider, "get_form", down)
+    url = _permit_url(approved)
+    page = resident_client.get(url)
+    key = _key(page)
+    response = resident_client.post(url, {"how_much": "part", "part": "40", "key": key})
+    assert response.status_code == 503
+    text = _text(response)
+    assert "The card payment service is not answering" in text
+    assert "Nothing was charged and nothing is lost" in text
+    # The form comes back as it was typed, with a new key for the next try.
+    assert 'name="part" value="40"' in response.content.decode()
+    assert _key(response) != key
+    assert Payment.objects.get().status == "error"
+    approved.refresh_from_db()
+    assert approved.balance == Decimal("100.00")
+
+    monkeypatch.undo()
+    retry = resident_client.post(url, {"how_much": "part", "part": "40", "key": _key(response)})
+    assert retry.status_code == 302
+    _back(resident_client, _card(resident_client, _path(retry["Location"]), "succeeds"))
+    approved.refresh_from_db()
+    assert approved.balance == Decimal("60.00")
+    assert Payment.objects.filter(settled_at__isnull=False).count() == 1
 
 
 # --- 5. Paying part of the balance ---------------------------------------------------------------
@@ -353,9 +409,10 @@ def test_a_bad_part_is_refused_and_kept(resident_client, approved, part, error):
 def test_a_word_for_an_amount_gets_one_error_not_two(resident_client, approved):
     response = _start(resident_client, _permit_url(approved), how_much="part", part="abc")
     assert response.status_code == 400
-    errors = re.findall(r'<span class="usa-error-message" id="id_part_error">([^<]+)</span>', (
-        response.content.decode()
-    ))
+    errors = re.findall(
+        r'<span class="usa-error-message" id="id_part_error">([^<]+)</span>',
+        response.content.decode(),
+    )
     assert errors == ["Enter a number."]
 
 
@@ -363,8 +420,6 @@ def test_a_word_for_an_amount_gets_one_error_not_two(resident_client, approved):
 
 
 def test_the_same_form_sent_twice_is_one_payment(resident, resident_client, approved):
-    from permits.tests.factories import make_application
-
     url = _permit_url(approved)
     key = _key(resident_client.get(url))
     first = resident_client.post(url, {"how_much": "all", "key": key})
@@ -479,3 +534,559 @@ def test_nothing_due_says_so(resident_client, approved):
 def test_an_unknown_permit_or_kind_is_not_found(resident_client):
     assert resident_client.get("/pay/permit/BLD-2000-99999/").status_code == 404
     assert resident_client.get("/pay/parking/ABC-1/").status_code == 404
+
+
+# --- 9. A fine, with no account ------------------------------------------------------------------
+
+
+def _fine_url(case, prefix: str = "") -> str:
+    return f"{prefix}/pay/fine/{case.number}/"
+
+
+def test_finding_a_fine_by_notice_and_address(fined_case):
+    visitor = Client()
+    lookup = visitor.get("/pay/fine/")
+    text = _text(lookup)
+    assert "Pay a code enforcement fine" in text
+    assert "You do not need an account." in text
+
+    found = visitor.post(
+        "/pay/fine/", {"notice": fined_case.number.lower(), "address": "120 oak st"}
+    )
+    assert found.status_code == 302
+    assert found["Location"] == _fine_url(fined_case)
+    page = visitor.get(_fine_url(fined_case))
+    assert page.status_code == 200
+    text = _text(page)
+    assert f"Fine for code case {fined_case.number}" in text
+    assert "Balance due $250.00" in text
+    assert "120 Oak Street" in text
+    assert 'name="email"' in page.content.decode()  # no account: where to send the receipt
+
+
+@pytest.mark.parametrize(
+    ("notice", "address"),
+    [
+        (None, "121 Oak Street"),
+        (None, "120 Elm Street"),
+        (None, "Oak Street"),
+        ("CE-2000-99999", "120 Oak Street"),
+    ],
+)
+def test_a_wrong_notice_or_address_finds_nothing(fined_case, notice, address):
+    visitor = Client()
+    notice = notice or fined_case.number
+    response = visitor.post("/pay/fine/", {"notice": notice, "address": address})
+    assert response.status_code == 400
+    text = _text(response)
+    assert "We could not find a fine with that notice number at that address." in text
+    html = response.content.decode()
+    assert f'name="notice" value="{notice}"' in html
+    assert f'name="address" value="{address}"' in html
+    # Nothing was proved: the fine's page is still closed.
+    assert visitor.get(_fine_url(fined_case)).status_code == 302
+
+
+def test_a_fine_is_not_payable_without_the_lookup(fined_case, other_resident):
+    visitor = Client()
+    response = visitor.get(_fine_url(fined_case))
+    assert response.status_code == 302
+    assert _path(response["Location"]).startswith("/accounts/login/")
+    assert visitor.post(_fine_url(fined_case), {"how_much": "all"}).status_code == 302
+    signed_in = Client()
+    signed_in.force_login(other_resident)
+    assert signed_in.get(_fine_url(fined_case)).status_code == 404
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("prefix", "typed", "to", "language"),
+    [
+        ("", "payer@example.com", "payer@example.com", "en"),
+        ("/es", "", "owner@example.com", "es"),
+    ],
+)
+def test_paying_a_fine_with_no_account(fined_case, prefix, typed, to, language):
+    visitor = Client()
+    found = visitor.post(
+        f"{prefix}/pay/fine/", {"notice": fined_case.number, "address": "120 Oak St."}
+    )
+    assert found["Location"] == _fine_url(fined_case, prefix)
+    receipt = _pay(visitor, _fine_url(fined_case, prefix), email=typed)
+    assert receipt.status_code == 302
+    receipt_page = visitor.get(_path(receipt["Location"]))
+    assert receipt_page.status_code == 200
+    payment = Payment.objects.get()
+    assert payment.payer is None
+    assert payment.billing_email == to
+    assert payment.language == language
+    html = receipt_page.content.decode()
+    assert f'<html lang="{language}"' in html
+    assert payment.receipt_number in _text(receipt_page)
+    assert "$250.00" in _text(receipt_page)
+    assert to in _text(receipt_page)
+
+    fined_case.refresh_from_db()
+    assert fined_case.fine_balance == 0
+    (row,) = fined_case.fine_payments.all()
+    assert (row.amount, row.method, row.reference, row.online_payment_id) == (
+        Decimal("250.00"),
+        "online",
+        payment.receipt_number,
+        payment.pk,
+    )
+
+    (notification,) = Notification.objects.filter(template="payment_receipt")
+    assert notification.user is None
+    assert notification.language == language
+    assert [(d.channel, d.address) for d in notification.deliveries.all()] == [("email", to)]
+    assert payment.receipt_number in notification.body_text
+    assert "$250.00" in notification.body_text
+    link = re.search(r"https?://\S+/payments/\S+/receipt/", notification.body_text).group(0)
+    assert _path(link) == f"{prefix}/payments/{payment.token}/receipt/"
+    # The link in the email opens the receipt in any browser (the token is the key).
+    opened = Client().get(_path(link))
+    assert opened.status_code == 200
+    assert payment.receipt_number in _text(opened)
+
+    # Paid: the page says nothing is due.
+    assert "Nothing to pay" in _text(visitor.get(_fine_url(fined_case)))
+
+
+def test_the_fine_lookup_is_rate_limited(settings, fined_case):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "pay_lookup": {"ip": "3/h"}}
+    visitor = Client()
+    for _n in range(3):
+        response = visitor.post("/pay/fine/", {"notice": "CE-2000-00001", "address": "1 Elm St"})
+        assert response.status_code == 400
+    limited = visitor.post("/pay/fine/", {"notice": fined_case.number, "address": "120 Oak St"})
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    text = _text(limited)
+    assert "Too many tries from this connection. Please try again in" in text
+    assert f'name="notice" value="{fined_case.number}"' in limited.content.decode()
+    # Even the right answer is refused until the window passes: nothing was proved.
+    assert visitor.get(_fine_url(fined_case)).status_code == 302
+
+
+# --- 10. The citation email -----------------------------------------------------------------------
+
+
+def test_the_citation_email_links_to_paying_online(fined_case):
+    (notification,) = Notification.objects.filter(template="fine_citation")
+    assert notification.language == "es"
+    assert [(d.channel, d.address) for d in notification.deliveries.all()] == [
+        ("email", "owner@example.com")
+    ]
+    assert fined_case.number in notification.subject
+    assert fined_case.number in notification.body_text
+    assert re.search(r"\$250[.,]00", notification.body_text)  # the format: see the next test
+    assert "120 Oak Street" in notification.body_text
+    (link,) = re.findall(r"https?://\S+/pay/fine/", notification.body_text)
+    assert _path(link) == "/es/pay/fine/"
+    assert f'{link}"' in notification.body_html
+    opened = Client().get(_path(link))
+    assert opened.status_code == 200
+    assert '<html lang="es"' in opened.content.decode()
+
+
+@pytest.mark.xfail(
+    reason="BUG: fine_citation body.txt/body.html/sms.txt print ${{ case.fine_amount }} "
+    "localized, so the Spanish citation says $250,00 while the pay page, the receipts and the "
+    "dollars filter say $250.00 in both languages",
+    strict=True,
+)
+def test_the_citation_states_the_fine_as_the_pay_page_does(fined_case):
+    notification = Notification.objects.get(template="fine_citation")
+    assert "$250.00" in notification.body_text
+    assert "$250.00" in notification.body_html
+    assert "$250.00" in notification.sms_text
+
+
+# --- 11. Refunds in the console -------------------------------------------------------------------
+
+
+@pytest.fixture
+def paid(resident_client, approved) -> Payment:
+    """The resident paid the $100.00 online; the permit is issued."""
+    _pay(resident_client, _permit_url(approved))
+    payment = Payment.objects.get()
+    assert payment.is_paid
+    return payment
+
+
+@pytest.fixture
+def manager(db):
+    return verified_client(make_staff(Role.MANAGER))
+
+
+@pytest.fixture
+def technician(db):
+    return verified_client(make_staff(Role.PERMIT_TECHNICIAN))
+
+
+REFUND_FORM_BUG = (
+    "BUG: payments/admin.py: a refused refund never shows its error. At b2321c2 refund_view "
+    "re-renders through self.change_view with the POST request and Django's _changeform_view "
+    "raises PermissionDenied (ReadOnlyList has no change permission): a 403. With refund_view "
+    "re-rendering as a GET (the working tree now) it is a 400, but PaymentAdmin.change_view "
+    "(extra.update(self._refund_context(..., RefundForm(initial=...)))) replaces the bound form "
+    "passed in extra_context with a fresh one: no error, the typed amount and reason are lost"
+)
+
+
+def _console_payment(pk: int, page: str = "change") -> str:
+    return f"/console/billing/payment/{pk}/{page}/"
+
+
+def test_a_manager_refunds_part_of_a_payment(manager, resident_client, approved, paid):
+    page = manager.get(_console_payment(paid.pk))
+    assert page.status_code == 200
+    text = _text(page)
+    assert paid.receipt_number in text
+    assert "Refund to the card" in text
+    assert "At most $100.00 can be refunded." in text
+    assert "No refunds." in text
+
+    response = manager.post(
+        _console_payment(paid.pk, "refund"),
+        {"amount": "30", "reason": "Fee charged twice at the counter"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == _console_payment(paid.pk)
+    text = _text(response)
+    assert f"Refunded $30.00 of {paid.receipt_number} to the card." in text
+    assert "At most $70.00 can be refunded." in text
+    assert "Fee charged twice at the counter" in text
+
+    (refund,) = Refund.objects.all()
+    assert (refund.status, refund.amount, refund.payment_id) == (
+        "succeeded",
+        Decimal("30.00"),
+        paid.pk,
+    )
+    paid.refresh_from_db()
+    assert paid.refunded == Decimal("30.00")
+    assert paid.status == "confirmed"
+
+    approved.refresh_from_db()
+    ledger = list(approved.payments.order_by("created_at").values_list("amount", "method"))
+    assert ledger == [(Decimal("100.00"), "online"), (Decimal("-30.00"), "refund")]
+    assert approved.balance == Decimal("30.00")
+    assert TimelineEvent.objects.filter(application=approved, kind="payment").count() == 2
+    status_page = _text(resident_client.get(f"/permits/{approved.number}/"))
+    assert "Refund to card: $30.00" in status_page
+    assert "Total $100.00 · paid $70.00 · due $30.00" in status_page
+
+    receipt = _text(resident_client.get(f"/payments/{paid.token}/receipt/"))
+    assert "Refunded $30.00" in receipt
+
+    (notification,) = Notification.objects.filter(template="refund_receipt")
+    assert notification.user.email == "rosa@example.com"
+    assert notification.language == "es"
+    assert paid.receipt_number in notification.subject
+    assert "$30.00" in notification.body_text
+    assert f"/es/payments/{paid.token}/receipt/" in notification.body_text
+
+
+@pytest.mark.xfail(reason=REFUND_FORM_BUG, strict=True)
+def test_a_refund_above_what_is_left_is_refused(manager, approved, paid):
+    response = manager.post(
+        _console_payment(paid.pk, "refund"), {"amount": "100.01", "reason": "Too much"}
+    )
+    assert response.status_code in (200, 400)
+    text = _text(response)
+    assert "At most $100.00 of this payment can be refunded." in text
+    assert 'value="100.01"' in response.content.decode()
+    assert "Too much</textarea>" in response.content.decode()
+    assert not Refund.objects.exists()
+    approved.refresh_from_db()
+    assert list(approved.payments.values_list("amount", flat=True)) == [Decimal("100.00")]
+    assert not Notification.objects.filter(template="refund_receipt").exists()
+
+
+def test_a_refused_refund_records_nothing(manager, approved, paid):
+    """Whatever page a refused refund shows (today a 403: see REFUND_FORM_BUG), nothing is
+    refunded, nothing enters the ledger and nobody is emailed."""
+    for data in (
+        {"amount": "100.01", "reason": "Too much"},
+        {"amount": "-5", "reason": "Negative"},
+        {"amount": "", "reason": ""},
+    ):
+        response = manager.post(_console_payment(paid.pk, "refund"), data)
+        assert response.status_code in (200, 400, 403), data
+    assert not Refund.objects.exists()
+    paid.refresh_from_db()
+    assert paid.refunded == 0
+    approved.refresh_from_db()
+    assert list(approved.payments.values_list("amount", flat=True)) == [Decimal("100.00")]
+    assert not Notification.objects.filter(template="refund_receipt").exists()
+    assert DemoCharge.objects.get().refunded == 0
+
+
+@pytest.mark.xfail(reason=REFUND_FORM_BUG, strict=True)
+def test_a_refund_needs_a_reason_and_an_amount(manager, paid):
+    response = manager.post(_console_payment(paid.pk, "refund"), {"amount": "-5", "reason": ""})
+    assert response.status_code in (200, 400)
+    assert "This field is required." in _text(response)  # the reason
+    assert 'value="-5"' in response.content.decode()
+    assert not Refund.objects.exists()
+
+
+def test_a_permit_technician_sees_the_payment_but_cannot_refund(technician, paid):
+    page = technician.get(_console_payment(paid.pk))
+    assert page.status_code == 200
+    text = _text(page)
+    assert paid.receipt_number in text
+    assert "Refunds need the “refund online payments” permission." in text
+    assert 'name="reason"' not in page.content.decode()
+
+    response = technician.post(
+        _console_payment(paid.pk, "refund"), {"amount": "30", "reason": "Trying"}
+    )
+    assert response.status_code == 403
+    assert not Refund.objects.exists()
+    paid.refresh_from_db()
+    assert paid.refunded == 0
+
+
+def test_the_payment_list_filters_and_searches(manager, resident_client, approved):
+    url = _permit_url(approved)
+    # Two payments of the full balance crossed (two tabs): the second paid more than was due.
+    first_demo = _to_demo(resident_client, url)
+    second_demo = _to_demo(resident_client, url)
+    assert first_demo != second_demo
+    _back(resident_client, _card(resident_client, first_demo, "succeeds"))
+    receipt = _back(resident_client, _card(resident_client, second_demo, "succeeds"))
+    second_receipt = _text(resident_client.get(_path(receipt["Location"])))
+    assert "Paid more than was due" in second_receipt
+    first, second = Payment.objects.order_by("settled_at")
+    assert (first.overpaid, second.overpaid) == (Decimal("0"), Decimal("100.00"))
+
+    listing = manager.get("/console/billing/payment/")
+    assert listing.status_code == 200
+    text = _text(listing)
+    assert first.receipt_number in text and second.receipt_number in text
+    assert "Paid more than was due (refund the rest)" in text
+
+    overpaid = _text(manager.get("/console/billing/payment/?settled=overpaid"))
+    assert second.receipt_number in overpaid
+    assert first.receipt_number not in overpaid
+
+    found = _text(manager.get(f"/console/billing/payment/?q={first.receipt_number}"))
+    assert first.receipt_number in found
+    assert second.receipt_number not in found
+
+
+def test_a_manager_refunds_part_of_a_fine(manager, fined_case):
+    visitor = Client()
+    visitor.post("/es/pay/fine/", {"notice": fined_case.number, "address": "120 Oak St"})
+    _pay(visitor, _fine_url(fined_case, "/es"), email="payer@example.com")
+    payment = Payment.objects.get()
+
+    page = _text(manager.get(_console_payment(payment.pk)))
+    assert fined_case.number in page
+    assert "At most $250.00 can be refunded." in page
+    response = manager.post(
+        _console_payment(payment.pk, "refund"),
+        {"amount": "50", "reason": "Fine reduced on appeal"},
+        follow=True,
+    )
+    assert f"Refunded $50.00 of {payment.receipt_number} to the card." in _text(response)
+    fined_case.refresh_from_db()
+    assert fined_case.fine_balance == Decimal("50.00")
+    assert sorted(fined_case.fine_payments.values_list("amount", "method")) == [
+        (Decimal("-50.00"), "refund"),
+        (Decimal("250.00"), "online"),
+    ]
+    (notification,) = Notification.objects.filter(template="refund_receipt")
+    assert notification.language == "es"
+    assert [(d.channel, d.address) for d in notification.deliveries.all()] == [
+        ("email", "payer@example.com")
+    ]
+    assert "$50.00" in notification.body_text
+    assert f"/es/payments/{payment.token}/receipt/" in notification.body_text
+
+
+# --- 12. The daily reconciliation ----------------------------------------------------------------
+
+
+def _reconcile(client: Client, day) -> str:
+    """Run the day; the report page's text."""
+    response = client.post("/console/billing/reconciliation/run/", {"day": day.isoformat()})
+    assert response.status_code == 302, response
+    report = client.get(_path(response["Location"]))
+    assert report.status_code == 200
+    return _text(report)
+
+
+def test_reconciling_today(manager, resident_client, approved, paid):
+    manager.post(
+        _console_payment(paid.pk, "refund"), {"amount": "30", "reason": "Counter double charge"}
+    )
+    refund = Refund.objects.get()
+    today = timezone.localdate()
+
+    text = _reconcile(manager, today)
+    assert f"Reconciliation for {today:%A}, {today:%B} {today.day}, {today.year} (test)" in text
+    assert "Payments 1 · $100.00 (card processing fees $0.00)" in text
+    assert "Refunds 1 · $30.00" in text
+    assert "Net, our records $70.00" in text
+    assert "Net, the provider's $70.00" in text
+    assert "None: every payment and refund of the day agrees with the provider." in text
+    assert "Permit and licence fees 70.00" in text
+    assert paid.receipt_number in text
+    assert f"demo_po_{today:%Y%m%d} 70.00" in text
+
+    report = Reconciliation.objects.get(day=today)
+    listing = _text(manager.get("/console/billing/reconciliation/"))
+    assert "Reconcile a day now" in listing
+    assert "None" in listing
+
+    response = manager.get(f"/console/billing/reconciliation/{report.pk}/csv/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert f'filename="reconciliation-{today}.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == [
+        "type",
+        "receipt",
+        "paid_for",
+        "provider_reference",
+        "amount",
+        "convenience_fee",
+        "total",
+        "at",
+    ]
+    paid.refresh_from_db()
+    body = [row for row in rows[1:] if row and row[0] in ("payment", "refund")]
+    assert [row[:7] for row in body] == [
+        [
+            "payment",
+            paid.receipt_number,
+            f"permit {approved.number}",
+            paid.provider_reference,
+            "100.00",
+            "0.00",
+            "100.00",
+        ],
+        [
+            "refund",
+            paid.receipt_number,
+            f"permit {approved.number}",
+            refund.provider_reference,
+            "-30.00",
+            "0.00",
+            "-30.00",
+        ],
+    ]
+    mismatch_header = rows.index(["mismatch", "reference", "ours", "theirs"])
+    assert rows[mismatch_header + 1] == []  # no mismatch rows
+
+    # The provider charged a card for a payment our ledger never recorded (the payer closed
+    # the tab before coming back; the sweep has not run yet): the rerun lists it.
+    demo = _to_demo(resident_client, _permit_url(approved))
+    _card(resident_client, demo, "succeeds")
+    charge = DemoCharge.objects.get(token=_token(demo))
+    text = _reconcile(manager, today)
+    assert "⚠ 1 mismatch" in text
+    assert f"At the provider, not recorded by us demo_ch_{charge.pk} — 30.00" in text
+    assert "Net, the provider's $100.00" in text
+    assert "Net, our records $70.00" in text
+    listing = _text(manager.get("/console/billing/reconciliation/"))
+    assert "⚠ 1" in listing
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                manager.get(f"/console/billing/reconciliation/{report.pk}/csv/").content.decode()
+            )
+        )
+    )
+    mismatch_header = rows.index(["mismatch", "reference", "ours", "theirs"])
+    assert rows[mismatch_header + 1] == [
+        "At the provider, not recorded by us",
+        f"demo_ch_{charge.pk}",
+        "",
+        "30.00",
+    ]
+
+    # Our side altered (a total that is not what the card was charged): a different amount.
+    Payment.objects.filter(pk=paid.pk).update(total=Decimal("90.00"))
+    text = _reconcile(manager, today)
+    assert "⚠ 2 mismatches" in text
+    assert f"Different amounts {paid.provider_reference} 90.00 100.00" in text
+
+
+def test_reconciling_a_day_in_the_future_is_refused(manager):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = manager.post(
+        "/console/billing/reconciliation/run/", {"day": tomorrow.isoformat()}, follow=True
+    )
+    assert "Choose a day in the last 400 days, not in the future." in _text(response)
+    response = manager.post(
+        "/console/billing/reconciliation/run/", {"day": "yesterday"}, follow=True
+    )
+    assert "Enter the day as YYYY-MM-DD." in _text(response)
+    assert not Reconciliation.objects.exists()
+
+
+# --- 13. Query counts -----------------------------------------------------------------------------
+
+
+def _settled(application, amount: str, payer) -> Payment:
+    """An online payment of `amount`, settled through the provider (as the return page does)."""
+    payment = services.start(
+        kind="permit",
+        reference=application.number,
+        amount=Decimal(amount),
+        key=uuid.uuid4(),
+        payer=payer,
+        language="en",
+    )
+    services.provider_page(payment)
+    DemoCharge.objects.create(token=payment.token, amount=payment.total, outcome="succeeded")
+    payment = services.refresh(payment.pk)
+    assert payment.is_paid
+    return payment
+
+
+def _queries(client: Client, url: str, django_assert_max_num_queries, ceiling: int) -> int:
+    with django_assert_max_num_queries(ceiling) as counted:
+        assert client.get(url).status_code == 200
+    return len(counted.captured_queries)
+
+
+@pytest.mark.xfail(
+    reason="BUG: payments/admin.py PaymentAdmin.paid_for (line 94) calls thing.lookup(reference) "
+    "for every row: one permits_application query per payment listed (10 -> 18 queries from 2 "
+    "to 10 payments)",
+    strict=True,
+)
+def test_the_console_payment_list_does_not_grow(manager, resident, django_assert_max_num_queries):
+    url = "/console/billing/payment/"
+    for _n in range(2):
+        _settled(make_application(resident, status="approved"), "100.00", resident)
+    manager.get(url)
+    few = _queries(manager, url, django_assert_max_num_queries, 100)
+    for _n in range(8):
+        _settled(make_application(resident, status="approved"), "100.00", resident)
+    assert Payment.objects.count() == 10
+    _queries(manager, url, django_assert_max_num_queries, few)
+
+
+def test_the_permit_page_does_not_grow(
+    resident, resident_client, approved, django_assert_max_num_queries
+):
+    """The user, the application, its open request, the ledger (read once per figure on the
+    page: total, paid, due, credit, the list), the timeline, the documents: 12 at any size."""
+    url = f"/permits/{approved.number}/"
+    for _n in range(2):
+        _settled(approved, "1.00", resident)
+    resident_client.get(url)
+    _queries(resident_client, url, django_assert_max_num_queries, 12)
+    for _n in range(10):
+        _settled(approved, "1.00", resident)
+    page = resident_client.get(url)
+    assert "Total $100.00 · paid $12.00 · due $88.00" in _text(page)
+    assert page.content.decode().count("/receipt/") == 12
+    _queries(resident_client, url, django_assert_max_num_queries, 12)

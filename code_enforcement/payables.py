@@ -5,6 +5,7 @@ CodeEnforcementConfig.ready."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -101,3 +102,7 @@ class Fines(Payable):
 
     def console_url(self, case: CodeCase) -> str:
         return reverse("admin:code_enforcement_codecase_change", args=[case.pk])
+
+    def console_list_url(self, reference: str) -> str:
+        changelist = reverse("admin:code_enforcement_codecase_changelist")
+        return f"{changelist}?{urlencode({'q': reference})}"

@@ -3,6 +3,8 @@ PermitsConfig.ready."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -94,3 +96,6 @@ class PermitFees(Payable):
 
     def console_url(self, application: Application) -> str:
         return reverse("admin:permits_application_change", args=[application.pk])
+
+    def console_list_url(self, reference: str) -> str:
+        return f"{reverse('admin:permits_application_changelist')}?{urlencode({'q': reference})}"

@@ -284,7 +284,8 @@ def withdraw(request, public_id):
 
 def _own(request: HttpRequest, number: str) -> Application:
     return get_object_or_404(
-        Application.objects.select_related("permit_type", "renews"),
+        # The fee ledger once: balance, credit and amount paid all read it.
+        Application.objects.select_related("permit_type", "renews").prefetch_related("payments"),
         number=number,
         applicant=request.user,
     )

@@ -67,10 +67,10 @@ class PaymentAdmin(ReadOnlyList, SimpleHistoryAdmin):
     ordering = ["-created"]
     date_hierarchy = None
     change_form_template = "admin/billing/payment/change_form.html"
+    readonly_fields = ["paid_for"]
     fields = [
         "receipt_number",
-        "kind",
-        "reference",
+        "paid_for",
         "status",
         "message",
         "amount",
@@ -92,11 +92,11 @@ class PaymentAdmin(ReadOnlyList, SimpleHistoryAdmin):
     @admin.display(description="paid for", ordering="reference")
     def paid_for(self, obj: Payment):
         thing = PAYABLES.get(obj.kind)
-        target = thing.lookup(obj.reference) if thing else None
         label = f"{obj.kind_label} {obj.reference}"
-        if target is None:
+        if thing is None:
             return label
-        return format_html('<a href="{}">{}</a>', thing.console_url(target), label)
+        # A link by number, not by row: the list reads no record per payment.
+        return format_html('<a href="{}">{}</a>', thing.console_list_url(obj.reference), label)
 
     def get_urls(self):
         custom = [
@@ -115,8 +115,8 @@ class PaymentAdmin(ReadOnlyList, SimpleHistoryAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         payment = self.get_object(request, object_id)
-        extra = extra_context or {}
-        if payment is not None:
+        extra = dict(extra_context or {})
+        if payment is not None and "refund_form" not in extra:
             extra.update(
                 self._refund_context(
                     request, payment, RefundForm(initial={"amount": payment.refundable})

@@ -56,7 +56,7 @@ class PayForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("how_much") == "part":
+        if data.get("how_much") == "part" and not self.has_error("part"):
             try:
                 data["amount"] = check_amount(data.get("part"), self.due)
             except ValidationError as error:

@@ -57,6 +57,10 @@ class Payable:
     def console_url(self, obj) -> str:
         raise NotImplementedError
 
+    def console_list_url(self, reference: str) -> str:
+        """The console list searched for this number (no query needed to build it)."""
+        raise NotImplementedError
+
 
 PAYABLES: dict[str, Payable] = {}
 

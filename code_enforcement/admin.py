@@ -28,6 +28,7 @@ from cityhall.console import (
     status_queue_filter,
 )
 from cityhall.forms import LabelledFileInput
+from cityhall.links import site_url
 from cityhall.queues import WorkFilter
 
 from . import services
@@ -523,6 +524,7 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
                     "notice": notice,
                     "case": notice.case,
                     "violations": notice.case.violations.select_related("violation_type"),
+                    "SITE_URL": site_url(),  # where to pay a citation online
                 },
             )
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from payments import PaymentError
 
@@ -1060,3 +1061,28 @@ def test_the_permit_page_does_not_grow(
     assert "Total $100.00 · paid $12.00 · due $88.00" in _text(page)
     assert page.content.decode().count("/receipt/") == 12
     _queries(resident_client, url, django_assert_max_num_queries, 12)
+
+
+# --- The notices that carry the "Pay" link --------------------------------------------------------
+
+
+def test_the_approval_email_links_to_paying_online(approved):
+    """The applicant reads the fees due and a link that pays them, in their language."""
+    approval = Notification.objects.filter(user=approved.applicant, template="permit_notice")
+    body = approval.latest("pk").body_text
+    assert "$100.00" in body
+    assert f"/es/pay/permit/{approved.number}/" in body
+    assert "Páguelas en línea y su permiso se emitirá de inmediato" in body
+
+
+def test_the_printed_notice_of_a_fined_case_says_how_to_pay_online(fined_case):
+    """The letter staff print for a citation: the fine, its due date and where to pay it with
+    the notice number, in the notice's language."""
+    notice = fined_case.notices.latest("issued_at")
+    supervisor = verified_client(make_staff(Role.CODE_SUPERVISOR))
+    page = supervisor.get(reverse("admin:code_enforcement_notice", args=[notice.pk]))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.content.decode()))
+    assert page.status_code == 200
+    assert "$250.00" in text
+    assert fined_case.number in text
+    assert "/pay/fine/" in text

@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from cityhall.console import (
@@ -416,7 +417,7 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
                     ("number", "status"),
                     ("address", "neighborhood"),
                     ("inspector", "comply_by"),
-                    ("fine_amount", "fine_due"),
+                    ("fine_amount", "fine_due", "fine_paid_online"),
                     ("repeat_violation", "opened_at", "closed_at"),
                 ]
             },
@@ -442,11 +443,33 @@ class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
         "comply_by",
         "fine_amount",
         "fine_due",
+        "fine_paid_online",
         "repeat_violation",
         "opened_at",
         "closed_at",
         "record",
     ]
+
+    @admin.display(description="fine paid")
+    def fine_paid_online(self, obj):
+        """The citation's ledger: paid online, refunded, and what is still due."""
+        if obj.fine_amount is None:
+            return "—"
+        rows = list(obj.fine_payments.select_related("online_payment"))
+        if not rows:
+            return f"Nothing yet (${obj.fine_amount} due)"
+        lines = [
+            format_html(
+                '{} {} — <a href="{}">{}</a>',
+                row.get_method_display(),
+                f"-${-row.amount}" if row.amount < 0 else f"${row.amount}",
+                reverse("admin:billing_payment_change", args=[row.online_payment_id]),
+                row.reference,
+            )
+            for row in rows
+        ]
+        lines.append(format_html("<strong>Still due: ${}</strong>", obj.fine_balance))
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     def has_add_permission(self, request):
         return False

@@ -883,6 +883,14 @@ def test_a_manager_refunds_part_of_a_fine(manager, fined_case):
     ]
     assert "$50.00" in notification.body_text
     assert f"/es/payments/{payment.token}/receipt/" in notification.body_text
+    # The case's page in the console shows its fine's ledger, each row linked to its payment.
+    supervisor = verified_client(make_staff(Role.CODE_SUPERVISOR))
+    case_page = _text(
+        supervisor.get(reverse("admin:code_enforcement_codecase_change", args=[fined_case.pk]))
+    )
+    assert f"Paid online $250.00 — {payment.receipt_number}" in case_page
+    assert f"Refund to card -$50.00 — {payment.receipt_number}" in case_page
+    assert "Still due: $50.00" in case_page
 
 
 # --- 12. The daily reconciliation ----------------------------------------------------------------

@@ -14,7 +14,9 @@ def t(obj, field: str) -> str:
 
 @register.filter
 def money(value) -> str:
-    return f"${value:,.2f}" if value is not None else ""
+    if value is None:
+        return ""
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"  # a refund: -$30.00
 
 
 @register.simple_tag

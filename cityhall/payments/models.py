@@ -47,6 +47,7 @@ class Payment(BasePayment):
         verbose_name = "online payment"
         indexes = [
             models.Index(fields=["kind", "reference"], name="payment_paid_for"),
+            models.Index(fields=["-created"], name="payment_created"),  # the console's order
             models.Index(fields=["settled_at"], name="payment_settled_at"),
             models.Index(
                 fields=["created"],

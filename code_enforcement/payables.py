@@ -51,6 +51,7 @@ class Fines(Payable):
             title=_("Fine for code case %(number)s") % {"number": case.number},
             address=case.address,
             balance=case.fine_balance,
+            credit=max(case.fine_paid - (case.fine_amount or 0), 0),
             status_url="",  # a code case has no public page: the receipt is the record
             email=case.owner_email,
             language=case.owner_language,

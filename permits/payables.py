@@ -35,6 +35,7 @@ class PermitFees(Payable):
             % {"kind": application.permit_type.t("name"), "number": application.number},
             address=application.address,
             balance=application.balance if payable else 0,
+            credit=application.credit,
             status_url=application.get_absolute_url(),
             language=application.applicant.preferred_language,
         )

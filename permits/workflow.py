@@ -100,7 +100,9 @@ APPLICATIONS = Workflow(
              event=EventKind.PAYMENT),
         # Online payments are recorded by the system when the card processor confirms them;
         # refunds are asked for on the online payment's console page (permits.refund_payment).
-        Move("online_payment", SUBMITTED_ON, (), SYSTEM, event=EventKind.PAYMENT),
+        # Any status after submission: a card charged just before a revocation or an expiry is
+        # still money received (recorded, and shown as a credit to refund).
+        Move("online_payment", AFTER_SUBMIT, (), SYSTEM, event=EventKind.PAYMENT),
         Move("refund", AFTER_SUBMIT, (), SYSTEM, event=EventKind.PAYMENT),
         Move("assign", SUBMITTED_ON, (), REVIEW, "Assign", form=FORMS + "AssignReviewerForm",
              event=EventKind.ASSIGNED, public=False, offer=lambda a: a.status in OPEN_WORK),

@@ -20,6 +20,7 @@ class Due:
     balance: Decimal
     status_url: str  # where the payer follows it afterwards ("" when it has no page of its own)
     email: str = ""  # where the receipt goes when the payer has no account
+    credit: Decimal = Decimal(0)  # paid beyond what is owed (two payments crossed): to refund
     language: str = "en"
 
 

@@ -238,7 +238,13 @@ def sweep_pending(*, now: datetime | None = None, limit: int = 500) -> int:
     moved = 0
     for pk in [*unsettled, *waiting]:
         before = Payment.objects.values_list("status", "settled_at").get(pk=pk)
-        after = refresh(pk)
+        try:
+            after = refresh(pk)
+        except Exception:
+            # One payment that cannot be recorded (its transaction rolled back, nothing half
+            # done) must not hold up the others: it is logged and tried again next time.
+            log.exception("payment %s: could not be settled; the next sweep tries again", pk)
+            continue
         moved += (after.status, after.settled_at) != before
     # Never sent to the provider (it was down): nothing was charged; close them after a day.
     Payment.objects.filter(
@@ -308,17 +314,32 @@ def send_refund(refund_id: int) -> Refund:
         row.save()
         payment.refunded += row.amount
         payment.captured_amount = payment.total - payment.refunded
-        payment.overpaid = max(payment.overpaid - row.amount, Decimal(0))
         if payment.refunded >= payment.amount:
             payment.status = PaymentStatus.REFUNDED
-        payment.save(
-            update_fields=["refunded", "captured_amount", "overpaid", "status", "modified"]
-        )
+        payment.save(update_fields=["refunded", "captured_amount", "status", "modified"])
         thing = payable(payment.kind)
         obj = thing.lookup(payment.reference, lock=True)
         thing.refunded(obj, payment, row)
-        refund_succeeded.send(sender=Refund, refund=row, payment=payment, due=thing.due(obj))
+        due = thing.due(obj)
+        _spread_credit(payment.kind, payment.reference, due.credit)
+        payment.refresh_from_db(fields=["overpaid"])
+        refund_succeeded.send(sender=Refund, refund=row, payment=payment, due=due)
     return row
+
+
+def _spread_credit(kind: str, reference: str, credit: Decimal) -> None:
+    """What is still owed back (the record's credit, after a refund) is marked on its latest
+    payments, each at most what is left of it: refunding either of two crossed payments
+    clears the over-payment, and the console's "paid more than was due" list stays true."""
+    left = credit
+    for payment in Payment.objects.select_for_update().filter(
+        kind=kind, reference=reference, settled_at__isnull=False
+    ).order_by("-settled_at", "-pk"):
+        share = min(max(payment.amount - payment.refunded, Decimal(0)), left)
+        left -= share
+        if payment.overpaid != share:
+            payment.overpaid = share
+            payment.save(update_fields=["overpaid", "modified"])
 
 
 def retry_refund(*, refund_row: Refund) -> Refund:

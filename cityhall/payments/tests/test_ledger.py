@@ -6,7 +6,8 @@ page, settled by the payer's return, the beat sweep, or both, in any order and r
 crossed online payments that over-pay, and refunds. A plain Python model predicts every
 balance, credit, status and over-payment; after every step the database is checked against the
 model and against itself (the ledger, the online payments, the provider's side, receipts and
-the day's reconciliation).
+the day's reconciliation). A payment's `overpaid` is what it paid beyond the balance when it
+settled, less what has been refunded of that payment since.
 
 Database: pytest-django's `db` fixture wraps the test in one transaction, and each example (one
 run of the machine) opens its own savepoint and rolls it back in `teardown`: the same per-example
@@ -17,6 +18,7 @@ state machine run by `run_state_machine_as_test`, and cannot take pytest fixture
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,7 +26,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -40,6 +42,7 @@ from payments import PaymentStatus
 
 from cityhall.payments import services
 from cityhall.payments.models import DemoCharge, Payment, Refund, RefundStatus
+from cityhall.payments.registry import payable
 from cityhall.payments.views import _demo_charge
 from cityhall.roles import Role
 from cityhall.workflow import TransitionNotAllowed
@@ -57,10 +60,10 @@ DECLINED = DemoCharge.Outcome.DECLINED
 AUTHENTICATION = DemoCharge.Outcome.NEEDS_AUTHENTICATION
 
 SETTINGS = hypothesis_settings(
-    max_examples=50,
-    stateful_step_count=12,
+    max_examples=60,
+    stateful_step_count=20,
     deadline=None,
-    database=None,  # no .hypothesis/ directory in the checkout
+    database=None,  # no example database: a failure prints its steps to reproduce it
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -113,6 +116,7 @@ class Online:
     status: str = PaymentStatus.WAITING
     settled: bool = False
     overpaid: Decimal = ZERO
+    settled_order: int = -1  # when our ledger recorded it, in order
     refunds: list[Decimal] = field(default_factory=list)
 
     @property
@@ -130,8 +134,6 @@ class World:
 
     application_pk: int
     case_pk: int
-    permit_number: str
-    case_number: str
     resident: object
     technician: object
     manager: object
@@ -151,6 +153,7 @@ class LedgerMachine(RuleBasedStateMachine):
             "fine": Ledger("fine", case.number, case.fine_amount),
         }
         self.online: dict[int, Online] = {}
+        self.issued = False  # the approved permit is issued once online payment clears it
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
@@ -174,7 +177,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def amount_upto(self, data, balance: Decimal, *, minimum: Decimal = CENT) -> Decimal:
         low = in_cents(min(minimum, balance))
         high = in_cents(balance)
-        return dollars(data.draw(st.one_of(st.just(high), st.integers(low, high)), label="cents"))
+        if data.draw(st.sampled_from(["part", "part", "all"]), label="how much") == "all":
+            return dollars(high)
+        return dollars(data.draw(st.integers(low, high), label="cents"))
 
     def start(self, kind: str, amount: Decimal, *, again: bool = False) -> Online:
         ledger = self.ledgers[kind]
@@ -214,6 +219,9 @@ class LedgerMachine(RuleBasedStateMachine):
             online.overpaid = max(online.amount - ledger.balance, ZERO)
             ledger.paid += online.amount
             online.settled = True
+            online.settled_order = sum(1 for o in self.online.values() if o.settled)
+            if online.kind == "permit" and ledger.balance == 0:
+                self.issued = True
 
     def expect_sweep(self) -> None:
         for online in sorted(self.payments(PaymentStatus.WAITING), key=lambda o: o.seq):
@@ -324,9 +332,32 @@ class LedgerMachine(RuleBasedStateMachine):
     def settle_news(self, data, steps):
         """The payer's return (refresh), the beat (sweep), or both, in any order, repeated;
         any payment, settled or not: a duplicate must change nothing."""
-        online = data.draw(
-            st.sampled_from(sorted(self.online.values(), key=lambda o: o.seq)), label="payment"
-        )
+        anyone = st.sampled_from(sorted(self.online.values(), key=lambda o: o.seq))
+        waiting = self.payments(PaymentStatus.WAITING)
+        if waiting:  # mostly news of a payment still waiting for it
+            anyone = st.one_of(st.sampled_from(waiting), anyone)
+        online = data.draw(anyone, label="payment")
+        for how in steps:
+            self.settle(online, how)
+
+    @precondition(lambda self: self.due("permit") > 0 or self.due("fine") > 0)
+    @rule(
+        data=st.data(),
+        outcome=st.sampled_from([SUCCEEDED, SUCCEEDED, DECLINED, AUTHENTICATION, "abandoned"]),
+        approve=st.booleans(),
+        steps=st.lists(st.sampled_from(["refresh", "sweep"]), min_size=1, max_size=3),
+    )
+    def pay_online(self, data, outcome, approve, steps):
+        """The whole trip at once: start, the provider's page, the news of it."""
+        kinds = [kind for kind in ("permit", "fine") if self.due(kind) > 0]
+        kind = data.draw(st.sampled_from(kinds), label="kind")
+        online = self.start(kind, self.amount_upto(data, self.due(kind), minimum=services.MINIMUM))
+        if outcome == "abandoned":
+            online.abandoned = True
+        else:
+            self.pay_at_provider(online, outcome)
+            if outcome == AUTHENTICATION:
+                self.pay_at_provider(online, SUCCEEDED if approve else DECLINED)
         for how in steps:
             self.settle(online, how)
 
@@ -388,10 +419,16 @@ class LedgerMachine(RuleBasedStateMachine):
         if send_again:  # a retry after a crash: the same key, nothing twice
             assert services.send_refund(row.pk).status == RefundStatus.SUCCEEDED
         online.refunds.append(amount)
-        online.overpaid = max(online.overpaid - amount, ZERO)
         if online.refunded >= online.amount:
             online.status = PaymentStatus.REFUNDED
         self.ledgers[online.kind].paid -= amount
+        # What is still owed back (the credit) is marked on the latest settled payments, each
+        # at most what is left of it (services._spread_credit).
+        left = self.ledgers[online.kind].credit
+        settled = [o for o in self.online.values() if o.kind == online.kind and o.settled]
+        for other in sorted(settled, key=lambda o: -o.settled_order):
+            other.overpaid = min(max(other.amount - other.refunded, ZERO), left)
+            left -= other.overpaid
 
     @precondition(lambda self: self.online != {})
     @rule(data=st.data(), extra=st.integers(1, 10_000))
@@ -416,6 +453,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def ledger_balances(self):
+        """Invariant 1: balance and credit are the two sides of fees minus the ledger's rows."""
         application = self.application()
         rows = sum((row.amount for row in self.rows("permit")), ZERO)
         assert application.fee_total - rows == application.balance - application.credit
@@ -424,8 +462,9 @@ class LedgerMachine(RuleBasedStateMachine):
             self.ledgers["permit"].balance,
             self.ledgers["permit"].credit,
         )
+        assert application.status == (Status.ISSUED if self.issued else Status.APPROVED)
         assert application.status in PAYABLE_STATUSES
-        assert application.status in (Status.APPROVED, Status.ISSUED)
+        assert payable("permit").due(application).balance == application.balance
 
         case = self.case()
         rows = sum((row.amount for row in self.rows("fine")), ZERO)
@@ -436,37 +475,51 @@ class LedgerMachine(RuleBasedStateMachine):
             self.ledgers["fine"].balance,
             self.ledgers["fine"].credit,
         )
+        assert payable("fine").due(case).balance == case.fine_balance
 
     @invariant()
-    def one_ledger_row_per_settlement_and_refund(self):
+    def consistent(self):
+        """Invariants 2-6, on one read of the payments, the provider's charges and refunds:
+        one ledger row per settlement and per refund, the payments as modelled (over-payments
+        included), the provider's side, receipts and the day's reconciliation."""
+        payments = list(Payment.objects.order_by("pk"))
+        charges = {charge.token: charge for charge in DemoCharge.objects.all()}
+        refunds = defaultdict(list)
+        for row in Refund.objects.filter(status=RefundStatus.SUCCEEDED):
+            refunds[row.payment_id].append(row)
+        self.one_ledger_row_per_settlement_and_refund(payments, refunds)
+        self.payments_as_modelled(payments)
+        self.the_provider_agrees(payments, charges, refunds)
+        self.receipts_and_reconciliation(payments, charges, refunds)
+
+    def one_ledger_row_per_settlement_and_refund(self, payments, refunds):
         for kind, ledger in self.ledgers.items():
-            payments = {p.pk: p for p in Payment.objects.filter(kind=kind)}
+            mine = {p.pk: p for p in payments if p.kind == kind}
             rows = self.rows(kind)
             online_rows = [r for r in rows if r.method == "online"]
             refund_rows = [r for r in rows if r.method == "refund"]
-            assert {r.online_payment_id for r in online_rows + refund_rows} <= set(payments)
+            assert {r.online_payment_id for r in online_rows + refund_rows} <= set(mine)
             expected_net = ZERO
-            for pk, payment in payments.items():
+            for pk, payment in mine.items():
                 assert payment.reference == ledger.reference
-                mine = [r for r in online_rows if r.online_payment_id == pk]
+                settled_rows = [r for r in online_rows if r.online_payment_id == pk]
                 if payment.settled_at is not None:
-                    assert [(r.amount, r.reference) for r in mine] == [
+                    assert [(r.amount, r.reference) for r in settled_rows] == [
                         (payment.amount, payment.receipt_number)
                     ]
                     expected_net += payment.amount - payment.refunded
                 else:
-                    assert mine == []
-                succeeded = Refund.objects.filter(payment=payment, status=RefundStatus.SUCCEEDED)
-                assert sorted(-r.amount for r in succeeded) == sorted(
+                    assert settled_rows == []
+                assert sorted(-r.amount for r in refunds[pk]) == sorted(
                     r.amount for r in refund_rows if r.online_payment_id == pk
                 )
-                assert payment.refunded == sum((r.amount for r in succeeded), ZERO)
+                assert payment.refunded == sum((r.amount for r in refunds[pk]), ZERO)
             assert sum((r.amount for r in online_rows + refund_rows), ZERO) == expected_net
 
-    @invariant()
-    def payments_as_modelled(self):
-        for pk, payment in Payment.objects.in_bulk(list(self.online)).items():
-            online = self.online[pk]
+    def payments_as_modelled(self, payments):
+        assert sorted(p.pk for p in payments) == sorted(self.online)
+        for payment in payments:
+            online = self.online[payment.pk]
             assert payment.status == online.status, (payment.status, online)
             assert (payment.settled_at is not None) == online.settled
             assert payment.refunded == online.refunded
@@ -475,47 +528,39 @@ class LedgerMachine(RuleBasedStateMachine):
             if online.abandoned or online.charge == DECLINED:
                 assert payment.settled_at is None
             assert not (payment.status == PaymentStatus.CONFIRMED and payment.settled_at is None)
-        assert Payment.objects.count() == len(self.online)
-        # Money owed back (a credit) is always flagged on some payment as paid beyond the due.
-        # (Not equal: see test_refunding_the_other_crossed_payment_clears_the_overpayment.)
+        # Money owed back (a credit) is exactly what is flagged as paid beyond the due.
         for kind, ledger in self.ledgers.items():
-            flagged = Payment.objects.filter(kind=kind).aggregate(total=Sum("overpaid"))["total"]
-            assert (flagged or ZERO) >= ledger.credit
+            flagged = sum((p.overpaid for p in payments if p.kind == kind), ZERO)
+            assert flagged == ledger.credit
 
-    @invariant()
-    def the_provider_agrees(self):
-        for payment in Payment.objects.all():
-            charge = DemoCharge.objects.filter(token=payment.token).first()
+    def the_provider_agrees(self, payments, charges, refunds):
+        for payment in payments:
             if payment.settled_at is None:
                 continue
+            charge = charges.get(payment.token)
             assert charge is not None and charge.outcome == SUCCEEDED
             assert charge.amount - charge.refunded == payment.total - payment.refunded
             assert payment.provider_reference == f"demo_ch_{charge.pk}"
             assert charge.refunded == sum((Decimal(r["amount"]) for r in charge.refunds), ZERO)
-            ours = Refund.objects.filter(payment=payment, status=RefundStatus.SUCCEEDED)
-            assert sorted(r.provider_reference for r in ours) == sorted(
+            assert sorted(r.provider_reference for r in refunds[payment.pk]) == sorted(
                 r["id"] for r in charge.refunds
             )
 
-    @invariant()
-    def receipts_and_reconciliation(self):
-        receipts = list(
-            Payment.objects.exclude(receipt_number=None).values_list("receipt_number", flat=True)
-        )
-        assert len(receipts) == len(set(receipts))
-        assert len(receipts) == Payment.objects.exclude(settled_at=None).count()
-        paid_unsettled = Payment.objects.filter(
-            settled_at=None,
-            token__in=DemoCharge.objects.filter(outcome=SUCCEEDED).values("token"),
-        )
-        if paid_unsettled.exists():
-            return  # the payer paid, our ledger learns it at the next return or sweep
-        report = services.reconcile(timezone.localdate())
+    def receipts_and_reconciliation(self, payments, charges, refunds):
+        receipts = [p.receipt_number for p in payments if p.receipt_number is not None]
+        settled = [p for p in payments if p.settled_at is not None]
+        assert len(receipts) == len(set(receipts)) == len(settled)
+        paid = {token for token, charge in charges.items() if charge.outcome == SUCCEEDED}
+        if any(p.settled_at is None and p.token in paid for p in payments):
+            return  # the payer paid; our ledger learns it at the next return or sweep
+        today = timezone.localdate()
+        moments = [p.settled_at for p in settled] + [c.created_at for c in charges.values()]
+        moments += [r.completed_at for rows in refunds.values() for r in rows]
+        if any(timezone.localdate(moment) != today for moment in moments):
+            return  # the run crossed midnight: the day's report rightly holds only a part
+        report = services.reconcile(today)
         assert report.mismatches == []
-        settled = Payment.objects.exclude(settled_at=None)
-        refunded = sum(
-            (r.amount for r in Refund.objects.filter(status=RefundStatus.SUCCEEDED)), ZERO
-        )
+        refunded = sum((r.amount for rows in refunds.values() for r in rows), ZERO)
         net = sum((p.total for p in settled), ZERO) - refunded
         assert Decimal(report.totals["net"]) == net
         assert Decimal(report.totals["provider_net"]) == net
@@ -527,8 +572,6 @@ def test_ledger_under_random_operations(approved, fined_case, resident):
         world = World(
             application_pk=approved.pk,
             case_pk=fined_case.pk,
-            permit_number=approved.number,
-            case_number=fined_case.number,
             resident=resident,
             technician=make_staff(Role.PERMIT_TECHNICIAN),
             manager=make_staff(Role.MANAGER),
@@ -656,22 +699,16 @@ def test_a_partial_refund_of_a_fine_payment(fined_case):
     )
 
 
-# --- Bugs ---------------------------------------------------------------------------------------
+# --- Cases a random run found once (now fixed) ------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="BUG: a refund lowers `overpaid` only on the payment it refunds "
-    "(cityhall/payments/services.py:311): refunding the other of two crossed payments leaves "
-    "the second still flagged as over-paid though the permit has no credit any more",
-    raises=AssertionError,
-    strict=True,
-)
 def test_refunding_the_other_crossed_payment_clears_the_overpayment(approved, resident):
     first = pay_online("permit", approved.number, "100.00", payer=resident)
     second = pay_online("permit", approved.number, "100.00", payer=resident)
     services.refresh(first.pk)
     services.refresh(second.pk)
-    assert Application.objects.get(pk=approved.pk).credit == Decimal("100.00")
+    if Application.objects.get(pk=approved.pk).credit != Decimal("100.00"):
+        pytest.fail("The crossed payments left no credit")  # not the bug pinned: fail, not xfail
 
     # The payer asks for the first card's money back; the second payment now pays the fees.
     services.refund(
@@ -681,7 +718,8 @@ def test_refunding_the_other_crossed_payment_clears_the_overpayment(approved, re
         actor=make_staff(Role.MANAGER),
     )
     application = Application.objects.get(pk=approved.pk)
-    assert (application.balance, application.credit) == (ZERO, ZERO)
+    if (application.balance, application.credit) != (ZERO, ZERO):
+        pytest.fail(f"Expected the fees paid and no credit: {application.balance=}")
     # Nothing is owed back, yet the console's "Paid more than was due (refund the rest)" and
     # the second receipt ("We will refund it to your card") still say $100.00 is.
     assert fresh(second).overpaid == application.credit
@@ -711,13 +749,6 @@ def permit_payment_charged_after_revocation(approved, resident) -> Payment:
     return late
 
 
-@pytest.mark.xfail(
-    reason="BUG: settling a payment charged after its permit left SUBMITTED_ON (revoked, "
-    "expired) raises TransitionNotAllowed: permits/payables.py:58 makes the 'online_payment' "
-    "move, allowed only in SUBMITTED_ON (permits/workflow.py:103); the money is never recorded",
-    raises=TransitionNotAllowed,
-    strict=True,
-)
 def test_a_payment_charged_after_the_permit_was_revoked_is_still_recorded(approved, resident):
     late = permit_payment_charged_after_revocation(approved, resident)
 
@@ -729,58 +760,27 @@ def test_a_payment_charged_after_the_permit_was_revoked_is_still_recorded(approv
     assert services.reconcile(timezone.localdate()).mismatches == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: sweep_pending (cityhall/payments/services.py:239-242) stops at the first "
-    "payment it cannot settle: every later payment, here a paid fine, is never settled",
-    raises=TransitionNotAllowed,
-    strict=True,
-)
-def test_the_sweep_goes_on_past_a_payment_it_cannot_record(approved, resident, fined_case):
-    permit_payment_charged_after_revocation(approved, resident)
+def test_the_sweep_goes_on_past_a_payment_it_cannot_record(
+    approved, resident, fined_case, monkeypatch
+):
+    """A payment whose ledger refuses it (here: the permit's ledger raises) is rolled back whole
+    and tried again next time; the payments after it are still settled."""
+    from permits.payables import PermitFees
+
+    permit = pay_online("permit", approved.number, "100.00", payer=resident)
     fine = pay_online("fine", fined_case.number, "250.00")  # started after: swept after
 
-    services.sweep_pending(now=later())
+    def refuse(self, application, payment):
+        raise RuntimeError("the permit ledger is down")
 
+    monkeypatch.setattr(PermitFees, "settle", refuse)
+    services.sweep_pending(now=later())
     assert fresh(fine).settled_at is not None
     assert CodeCase.objects.get(pk=fined_case.pk).fine_balance == ZERO
+    assert fresh(permit).settled_at is None  # nothing half done: no receipt, no ledger row
+    assert not FeeRow.objects.filter(online_payment=permit).exists()
 
-
-import inspect as _inspect
-
-_SRC = _inspect.getsource(services)
-
-
-def _mutant(old, new):
-    assert old in _SRC, old
-    namespace = dict(vars(services))
-    exec(compile(_SRC.replace(old, new, 1), services.__file__, "exec"), namespace)
-    return namespace
-
-
-MUTANTS = {
-    "no_idempotency": ("if payment.settled_at is not None or payment.status", "if payment.status"),
-    "overpaid_negative": ("max(payment.amount - due_before.balance, Decimal(0))", "payment.amount - due_before.balance"),
-    "overpaid_total": ("max(payment.amount - due_before.balance, Decimal(0))", "Decimal(0)"),
-    "no_refund_row": ("thing.refunded(obj, payment, row)", "pass"),
-    "refund_double": ("payment.refunded += row.amount", "payment.refunded += row.amount * 2"),
-    "sweep_newest_first": ('.order_by("created")\n        .values_list("pk", flat=True)[:limit]\n    )\n    unsettled', '.order_by("-created")\n        .values_list("pk", flat=True)[:limit]\n    )\n    unsettled'),
-    "refund_status": ("if payment.refunded >= payment.amount:", "if payment.refunded > payment.amount:"),
-}
-
-
-@pytest.mark.parametrize("name", list(MUTANTS))
-def test_mutant(name, approved, fined_case, resident, monkeypatch):
-    ns = _mutant(*MUTANTS[name])
-    for attr in ("settle_locked", "refresh", "sweep_pending", "send_refund", "refund", "reconcile"):
-        monkeypatch.setattr(services, attr, ns[attr])
-    # the mutants' globals must see each other
-    for attr in ("settle_locked", "refresh", "sweep_pending", "send_refund", "refund"):
-        ns[attr] = ns[attr]
-
-    class Machine(LedgerMachine):
-        world = World(approved.pk, fined_case.pk, approved.number, fined_case.number, resident,
-                      make_staff(Role.PERMIT_TECHNICIAN), make_staff(Role.MANAGER))
-
-    with pytest.raises(Exception) as caught:
-        run_state_machine_as_test(Machine, settings=SETTINGS)
-    print("\nMUTANT", name, "KILLED:", type(caught.value).__name__, str(caught.value)[:200])
+    monkeypatch.undo()
+    services.sweep_pending(now=later())
+    assert fresh(permit).settled_at is not None
+    assert FeeRow.objects.filter(online_payment=permit, method="online").count() == 1

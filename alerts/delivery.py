@@ -100,9 +100,11 @@ def _fan_out_batch(alert: Alert, subscriber_ids: list[int], rendered_by_language
         )
     # ignore_conflicts: a concurrent or repeated fan-out may have written some rows already.
     Notification.objects.bulk_create(new_notifications, ignore_conflicts=True)
-    notifications = Notification.objects.filter(
-        alert=alert, subscription_id__in=subscriber_ids
-    ).select_related("subscription__user")
+    notifications = (
+        Notification.objects.filter(alert=alert, subscription_id__in=subscriber_ids)
+        .select_related("subscription__user")
+        .order_by("pk")
+    )
     deliveries = []
     now = timezone.now()
     for notification in notifications:
@@ -124,11 +126,16 @@ def _fan_out_batch(alert: Alert, subscriber_ids: list[int], rendered_by_language
                 )
             )
     Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    pending = Delivery.objects.filter(
-        notification__alert=alert,
-        notification__subscription_id__in=subscriber_ids,
-        status=DeliveryStatus.PENDING,
-    ).values_list("pk", "channel")
+    # In subscription order: a rate-limited channel books its start times in this order.
+    pending = (
+        Delivery.objects.filter(
+            notification__alert=alert,
+            notification__subscription_id__in=subscriber_ids,
+            status=DeliveryStatus.PENDING,
+        )
+        .order_by("pk")
+        .values_list("pk", "channel")
+    )
     enqueue_sends(pending, urgent=alert.severity in BANNER_SEVERITIES)
     return len(new_notifications)
 

@@ -332,9 +332,11 @@ def _spread_credit(kind: str, reference: str, credit: Decimal) -> None:
     payments, each at most what is left of it: refunding either of two crossed payments
     clears the over-payment, and the console's "paid more than was due" list stays true."""
     left = credit
-    for payment in Payment.objects.select_for_update().filter(
-        kind=kind, reference=reference, settled_at__isnull=False
-    ).order_by("-settled_at", "-pk"):
+    for payment in (
+        Payment.objects.select_for_update()
+        .filter(kind=kind, reference=reference, settled_at__isnull=False)
+        .order_by("-settled_at", "-pk")
+    ):
         share = min(max(payment.amount - payment.refunded, Decimal(0)), left)
         left -= share
         if payment.overpaid != share:
@@ -416,6 +418,7 @@ def reconcile(day: date, *, variant: str | None = None) -> Reconciliation:
                 "at": timezone.localtime(r.completed_at).isoformat(timespec="seconds"),
             }
         )
+
     # A charge is ours by its payment (Stripe: the payment intent), a refund by its own id.
     def their_key(t) -> str:
         return t.payment_reference if t.kind == "charge" else t.provider_reference

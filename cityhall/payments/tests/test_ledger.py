@@ -708,7 +708,7 @@ def test_refunding_the_other_crossed_payment_clears_the_overpayment(approved, re
     services.refresh(first.pk)
     services.refresh(second.pk)
     if Application.objects.get(pk=approved.pk).credit != Decimal("100.00"):
-        pytest.fail("The crossed payments left no credit")  # not the bug pinned: fail, not xfail
+        pytest.fail("The crossed payments left no credit")  # a broken set-up, not what is tested
 
     # The payer asks for the first card's money back; the second payment now pays the fees.
     services.refund(
@@ -743,7 +743,7 @@ def permit_payment_charged_after_revocation(approved, resident) -> Payment:
             actor=make_staff(Role.PLAN_REVIEWER),
             reason="Work outside the approved plans",
         )
-    except TransitionNotAllowed as error:  # not the bug the callers pin: fail, don't xfail
+    except TransitionNotAllowed as error:  # a broken set-up, not what is tested
         pytest.fail(f"Could not revoke the permit: {error}")
     assert Application.objects.get(pk=approved.pk).status == Status.REVOKED
     return late

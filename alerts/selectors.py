@@ -110,3 +110,27 @@ def inbox_for(*, user) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user).only(
         "pk", "subject", "created_at", "read_at", "link", "template", "alert_id"
     )
+
+
+# --- A resident's own data ("Download my data") ----------------------------------------------------
+
+
+def personal_data(user) -> tuple[dict, list]:
+    """The person's alert subscription and every message in their inbox."""
+    from cityhall.personal_data import fields_of
+
+    subscription = (
+        Subscription.objects.filter(user=user).prefetch_related("topics", "neighborhoods").first()
+    )
+    sub = None
+    if subscription is not None:
+        sub = {
+            **fields_of(subscription, leave_out={"user", "sms_code", "sms_code_attempts"}),
+            "topics": [topic.slug for topic in subscription.topics.all()],
+            "neighborhoods": [str(n) for n in subscription.neighborhoods.all()],
+        }
+    messages = [
+        fields_of(n, leave_out={"user", "subscription", "alert", "body_html"})
+        for n in Notification.objects.filter(user=user).order_by("pk")
+    ]
+    return {"alert_subscription": sub, "messages": messages}, []

@@ -515,3 +515,53 @@ def console_page(application: Application) -> dict:
         "payments": list(application.payments.select_related("recorded_by")),
         "events": events,
     }
+
+
+# --- A resident's own data ("Download my data") ----------------------------------------------------
+
+
+def personal_data(user) -> tuple[dict, list]:
+    """The person's applications with their answers, documents (as files), payments,
+    information requests and public timeline; nothing staff wrote for staff only."""
+    from cityhall.personal_data import fields_of, file_name
+
+    applications, files = [], []
+    for application in (
+        Application.objects.filter(applicant=user)
+        .select_related("permit_type")
+        .prefetch_related("documents", "payments", "info_requests", "events")
+        .order_by("pk")
+    ):
+        key = application.number or f"draft-{application.public_id}"
+        documents = []
+        for document in application.documents.all():
+            path = file_name(
+                f"permits/{key}", document.file.name, f"{document.pk}-{document.original_name}"
+            )
+            files.append((path, document.file))
+            documents.append({**fields_of(document, leave_out={"application"}), "file": path})
+        applications.append(
+            {
+                **fields_of(application, leave_out={"assigned_reviewer", "applicant"}),
+                "documents": documents,
+                "payments": [
+                    fields_of(p, leave_out={"application", "recorded_by"})
+                    for p in application.payments.all()
+                ],
+                "information_requests": [
+                    fields_of(r, leave_out={"application", "requested_by"})
+                    for r in application.info_requests.all()
+                ],
+                "timeline": [
+                    {
+                        "at": e.created_at.isoformat(),
+                        "status": e.status,
+                        "kind": e.kind,
+                        "text": e.words,
+                    }
+                    for e in application.events.all()
+                    if e.public
+                ],
+            }
+        )
+    return {"permit_applications": applications}, files

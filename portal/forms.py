@@ -82,3 +82,23 @@ class ResendConfirmationForm(forms.Form):
             "invalid": _("Enter an email address like name@example.com."),
         },
     )
+
+
+class ConfirmPasswordForm(forms.Form):
+    """Asks the person's password again before something that reveals or removes their data."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password. Try again."))
+        return password

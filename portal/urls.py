@@ -9,6 +9,7 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("me/profile/", views.profile, name="profile"),
     path("me/phone/", views.confirm_phone, name="confirm_phone"),
+    path("me/data/", views.my_data, name="my_data"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path(
         "accounts/confirmation/resend/",

@@ -1,19 +1,20 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from cityhall import ratelimit
 from cityhall.pagecache import public_page
 from cityhall.phones import display_phone
 
-from . import selectors, services
-from .forms import PhoneCodeForm, ProfileForm, ResendConfirmationForm
+from . import export, selectors, services
+from .forms import ConfirmPasswordForm, PhoneCodeForm, ProfileForm, ResendConfirmationForm
 
 
 @public_page
@@ -128,3 +129,29 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
         )
         return redirect("portal:resend_confirmation")
     return render(request, "portal/resend_confirmation.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Download my data: everything kept about the signed-in person, as a ZIP, after their
+    password (someone at an unlocked computer must not walk away with it)."""
+    form = ConfirmPasswordForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        try:
+            ratelimit.check(request, "my_data")
+        except ratelimit.Limited as limited:
+            response = render(
+                request,
+                "429.html",
+                {"minutes": max(1, -(-limited.retry_after // 60))},
+                status=429,
+            )
+            response["Retry-After"] = str(limited.retry_after)
+            return response
+        if form.is_valid():
+            archive = export.build_zip(request.user)
+            name = f"city-hall-my-data-{timezone.localdate():%Y-%m-%d}.zip"
+            return FileResponse(archive, as_attachment=True, filename=name)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/my_data.html", {"form": form}, status=status)

@@ -958,6 +958,12 @@ PAGES = [
             {"phone": "555-12", "preferred_language": "es", "notify_by_sms": "on"},
         ),
     ),
+    Page("download my data", lambda w: w.maria_client.get("/es/me/data/")),
+    Page(
+        "download my data, wrong password",
+        lambda w: w.maria_client.post("/es/me/data/", {"password": "not hers"}),
+        status=400,
+    ),
     Page("confirm phone", lambda w: w.luis_client.get("/es/me/phone/")),
     Page(
         "confirm phone, wrong code",

@@ -166,6 +166,7 @@ RATE_LIMITS = {
     "open311_post": {"ip": "120/h"},
     "resend_confirmation": {"ip": "10/h", "destination": "3/h"},
     "pay_lookup": {"ip": "20/h"},  # paying a fine by notice number and address
+    "my_data": {"ip": "10/h"},  # "Download my data": password tries
 }
 
 # The largest request body accepted at all (a photo is at most 8 MB, a document 10 MB).

@@ -111,3 +111,36 @@ def test_a_denial_after_a_long_pause_asks_for_a_fresh_code_and_keeps_the_reason(
     a11y(page)
     application.refresh_from_db()
     assert application.status == "denied" and application.decision_reason == reason
+
+
+def test_a_resident_downloads_her_data_after_her_password_in_spanish(page, a11y, live_server):
+    """My City Hall → "Descargar mis datos" → a wrong password is refused in words → the right
+    one downloads a ZIP of her data, at a phone's width."""
+    import json
+    import zipfile
+
+    make_resident("lucia@example.com", language="es", first_name="Lucía", last_name="Vega")
+    page.set_viewport_size({"width": 390, "height": 800})
+    _sign_in_spanish(page, a11y, live_server, "lucia@example.com")
+    page.goto(f"{live_server.url}/es/me/")
+    a11y(page)
+    page.get_by_role("link", name="Descargar mis datos").click()
+    page.wait_for_url(re.compile(r"/es/me/data/$"))
+    a11y(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Descargar mis datos")
+    expect(page.locator("main")).to_contain_text("Una copia de todo lo que el Ayuntamiento guarda")
+
+    page.get_by_label("Su contraseña").fill("not her password")
+    page.get_by_role("button", name="Descargar mis datos").click()
+    a11y(page)
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    expect(page.locator(".usa-error-message")).to_contain_text("Esa no es su contraseña")
+    expect(page).to_have_title(re.compile(r"^Error: "))
+
+    page.get_by_label("Su contraseña").fill(PASSWORD)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Descargar mis datos").click()
+    archive = zipfile.ZipFile(download.value.path())
+    data = json.loads(archive.read("my-data.json"))
+    assert data["profile"]["email"] == "lucia@example.com"
+    assert archive.read("README.txt").decode().startswith("Sus datos en")

@@ -417,3 +417,15 @@ def sms_stop(*, phone: str) -> int:
         channel=Channel.SMS, address=phone, status=DeliveryStatus.PENDING
     ).update(status=DeliveryStatus.SKIPPED, last_error="The recipient texted STOP.")
     return stopped
+
+
+@transaction.atomic
+def person_forget(*, user) -> dict[str, int]:
+    """ "Delete my account": the alert subscription and every inbox message go (with their
+    delivery records, which hold the email address and phone number)."""
+    from .models import Notification
+
+    subscriptions, _kinds = Subscription.objects.filter(user=user).delete()
+    messages = Notification.objects.filter(user=user).count()
+    Notification.objects.filter(user=user).delete()
+    return {"subscriptions deleted": min(subscriptions, 1), "messages deleted": messages}

@@ -733,3 +733,23 @@ def renewals_auto_create(*, today: date | None = None) -> int:
                 _tell_applicant(renewal, "renewal_ready")
                 created += 1
     return created
+
+
+# --- A resident deletes their account --------------------------------------------------------------
+
+
+@transaction.atomic
+def person_forget(*, user) -> dict[str, int]:
+    """ "Delete my account": drafts (never sent to the city) are deleted with their files;
+    submitted applications are city records the law keeps, so they stay, with the applicant's
+    name as the permit's, and lose the phone number."""
+    drafts = Application.objects.filter(applicant=user, status=Status.DRAFT)
+    deleted = 0
+    for draft in drafts.prefetch_related("documents"):
+        for document in draft.documents.all():
+            document.file.delete(save=False)
+        draft.delete()
+        deleted += 1
+    kept = Application.objects.filter(applicant=user).exclude(status=Status.DRAFT)
+    kept.update(applicant_phone="")
+    return {"drafts deleted": deleted, "applications kept": kept.count()}

@@ -102,3 +102,10 @@ class ConfirmPasswordForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError(_("That is not your password. Try again."))
         return password
+
+
+class DeleteAccountForm(ConfirmPasswordForm):
+    understood = forms.BooleanField(
+        label=_("I understand that my account and the data listed above are deleted for good."),
+        error_messages={"required": _("Tick the box to confirm that you understand.")},
+    )

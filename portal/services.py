@@ -70,3 +70,41 @@ def confirmation_resend(request, *, email: str) -> bool:
         return False
     address.send_confirmation(request, signup=False)
     return True
+
+
+@transaction.atomic
+def account_delete(*, user) -> dict[str, int]:
+    """ "Delete my account": each app deletes what is only the person's and keeps, without the
+    person, what the city must keep (cityhall/README: "Delete my account"). The account itself
+    stays as an anonymous, inactive row (submitted applications point at it), with no email,
+    name, phone, address or password; its own history rows go."""
+    from allauth.account.models import EmailAddress
+
+    from alerts import services as alerts_services
+    from cityhall.payments import services as payment_services
+    from code_enforcement import services as ce_services
+    from permits import services as permit_services
+
+    if user.is_staff:
+        raise ValueError("Staff accounts are closed by the city administrator.")
+    done: dict[str, int] = {}
+    for forget in (
+        permit_services.person_forget,
+        ce_services.person_forget,
+        alerts_services.person_forget,
+        payment_services.person_forget,
+    ):
+        done.update(forget(user=user))
+    EmailAddress.objects.filter(user=user).delete()
+    user.email = f"deleted-{user.pk}@deleted.invalid"
+    user.username = user.email
+    user.first_name = user.last_name = ""
+    user.phone = user.home_address = user.phone_code = ""
+    user.phone_confirmed_at = None
+    user.neighborhood = None
+    user.notify_by_email = user.notify_by_sms = False
+    user.is_active = False
+    user.set_unusable_password()  # every session of the account ends with it
+    user.save()
+    user.history.all().delete()
+    return done

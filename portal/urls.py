@@ -10,6 +10,7 @@ urlpatterns = [
     path("me/profile/", views.profile, name="profile"),
     path("me/phone/", views.confirm_phone, name="confirm_phone"),
     path("me/data/", views.my_data, name="my_data"),
+    path("me/delete/", views.delete_account, name="delete_account"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path(
         "accounts/confirmation/resend/",

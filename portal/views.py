@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -14,7 +15,13 @@ from cityhall.pagecache import public_page
 from cityhall.phones import display_phone
 
 from . import export, selectors, services
-from .forms import ConfirmPasswordForm, PhoneCodeForm, ProfileForm, ResendConfirmationForm
+from .forms import (
+    ConfirmPasswordForm,
+    DeleteAccountForm,
+    PhoneCodeForm,
+    ProfileForm,
+    ResendConfirmationForm,
+)
 
 
 @public_page
@@ -155,3 +162,36 @@ def my_data(request: HttpRequest) -> HttpResponse:
             return FileResponse(archive, as_attachment=True, filename=name)
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/my_data.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """Delete my account: what goes and what the city must keep (without the person) is said
+    first; the password and a tick confirm it."""
+    if request.user.is_staff:
+        return render(request, "portal/delete_account.html", {"staff": True}, status=403)
+    form = DeleteAccountForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        try:
+            ratelimit.check(request, "my_data")
+        except ratelimit.Limited as limited:
+            response = render(
+                request,
+                "429.html",
+                {"minutes": max(1, -(-limited.retry_after // 60))},
+                status=429,
+            )
+            response["Retry-After"] = str(limited.retry_after)
+            return response
+        if form.is_valid():
+            language = request.user.preferred_language
+            services.account_delete(user=request.user)
+            logout(request)
+            with translation.override(language):
+                messages.success(
+                    request, _("Your account is deleted. Thank you for using City Hall.")
+                )
+                return redirect(reverse("portal:home"))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/delete_account.html", {"form": form}, status=status)

@@ -964,6 +964,12 @@ PAGES = [
         lambda w: w.maria_client.post("/es/me/data/", {"password": "not hers"}),
         status=400,
     ),
+    Page("delete my account", lambda w: w.maria_client.get("/es/me/delete/")),
+    Page(
+        "delete my account, errors",
+        lambda w: w.maria_client.post("/es/me/delete/", {"password": "not hers"}),
+        status=400,
+    ),
     Page("confirm phone", lambda w: w.luis_client.get("/es/me/phone/")),
     Page(
         "confirm phone, wrong code",

@@ -486,3 +486,13 @@ def reconcile(day: date, *, variant: str | None = None) -> Reconciliation:
         },
     )
     return report
+
+
+# --- A resident deletes their account ----------------------------------------------------------
+
+
+def person_forget(*, user) -> dict[str, int]:
+    """ "Delete my account": payments are financial records the city keeps; they lose who paid
+    and where the receipt went."""
+    count = Payment.objects.filter(payer=user).update(payer=None, billing_email="")
+    return {"payments kept without your name": count}

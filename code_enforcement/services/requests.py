@@ -515,3 +515,13 @@ def request_follow_with_report(
     return RequestPhoto.objects.filter(draft_token=draft_token, request__isnull=True).update(
         request=request, draft_token="", hidden=True
     )
+
+
+@transaction.atomic
+def person_forget(*, user) -> dict[str, int]:
+    """ "Delete my account": the reports stay (the city's record of a problem and its repair)
+    without who sent them or how to reach them; following reports stops."""
+    reports = ServiceRequest.objects.filter(reporter=user)
+    count = reports.update(reporter=None, contact_name="", contact_email="", contact_phone="")
+    followed, _kinds = Follower.objects.filter(user=user).delete()
+    return {"reports kept without your name": count, "reports no longer followed": followed}

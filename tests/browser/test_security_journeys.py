@@ -144,3 +144,35 @@ def test_a_resident_downloads_her_data_after_her_password_in_spanish(page, a11y,
     data = json.loads(archive.read("my-data.json"))
     assert data["profile"]["email"] == "lucia@example.com"
     assert archive.read("README.txt").decode().startswith("Sus datos en")
+
+
+def test_a_resident_deletes_her_account_in_spanish(page, a11y, live_server):
+    """The page says what goes and what the city keeps; the password and the tick confirm it;
+    she is signed out and cannot sign in again."""
+    make_resident("lucia@example.com", language="es", first_name="Lucía", last_name="Vega")
+    page.set_viewport_size({"width": 390, "height": 800})
+    _sign_in_spanish(page, a11y, live_server, "lucia@example.com")
+    page.goto(f"{live_server.url}/es/me/")
+    page.get_by_role("link", name="Eliminar mi cuenta").click()
+    page.wait_for_url(re.compile(r"/es/me/delete/$"))
+    a11y(page)
+    expect(page.get_by_role("heading", level=2).first).to_have_text("Lo que se elimina")
+    expect(page.locator("main")).to_contain_text("Lo que la ciudad conserva")
+
+    page.get_by_label("Su contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Eliminar mi cuenta").click()
+    a11y(page)
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    expect(page.locator("main")).to_contain_text("Marque la casilla")
+    expect(page.get_by_label("Su contraseña")).to_have_value("")  # a password is never echoed
+
+    page.get_by_label("Su contraseña").fill(PASSWORD)
+    page.locator("label", has_text="Entiendo que mi cuenta").click()
+    page.get_by_role("button", name="Eliminar mi cuenta").click()
+    page.wait_for_url(re.compile(r"/es/$"))
+    a11y(page)
+    expect(page.locator(".usa-alert")).to_contain_text("Su cuenta se eliminó.")
+    assert not User.objects.get(first_name="", email__startswith="deleted-").is_active
+
+    _sign_in_spanish(page, a11y, live_server, "lucia@example.com")
+    expect(page).to_have_url(re.compile(r"/es/accounts/login/"))

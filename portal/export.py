@@ -42,7 +42,35 @@ def personal_data(user) -> tuple[dict, list]:
     data["online_payments"] = [
         fields_of(
             payment,
-            leave_out={"payer", "extra_data", "token", "idempotency_key", "customer_ip_address"},
+            leave_out={
+                "payer",
+                "extra_data",
+                "token",
+                "idempotency_key",
+                "customer_ip_address",
+                # django-payments' fields City Hall does not use
+                "fraud_status",
+                "fraud_message",
+                "delivery",
+                "tax",
+                "captured_amount",
+                "transaction_id",
+                "variant",
+            }
+            | {
+                f"billing_{part}"
+                for part in (
+                    "first_name",
+                    "last_name",
+                    "address_1",
+                    "address_2",
+                    "city",
+                    "postcode",
+                    "country_code",
+                    "country_area",
+                    "phone",
+                )
+            },
         )
         for payment in Payment.objects.filter(payer=user).order_by("pk")
     ]

@@ -138,6 +138,23 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/resend_confirmation.html", {"form": form})
 
 
+def _password_tries_limited(request: HttpRequest) -> HttpResponse | None:
+    """The "Too many attempts" page once this connection has tried too many passwords on the
+    pages that ask for it again (download my data, delete my account)."""
+    try:
+        ratelimit.check(request, "my_data")
+    except ratelimit.Limited as limited:
+        response = render(
+            request,
+            "429.html",
+            {"minutes": max(1, -(-limited.retry_after // 60))},
+            status=429,
+        )
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_data(request: HttpRequest) -> HttpResponse:
@@ -145,17 +162,8 @@ def my_data(request: HttpRequest) -> HttpResponse:
     password (someone at an unlocked computer must not walk away with it)."""
     form = ConfirmPasswordForm(request.POST or None, user=request.user)
     if request.method == "POST":
-        try:
-            ratelimit.check(request, "my_data")
-        except ratelimit.Limited as limited:
-            response = render(
-                request,
-                "429.html",
-                {"minutes": max(1, -(-limited.retry_after // 60))},
-                status=429,
-            )
-            response["Retry-After"] = str(limited.retry_after)
-            return response
+        if (limited := _password_tries_limited(request)) is not None:
+            return limited
         if form.is_valid():
             archive = export.build_zip(request.user)
             name = f"city-hall-my-data-{timezone.localdate():%Y-%m-%d}.zip"
@@ -173,17 +181,8 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/delete_account.html", {"staff": True}, status=403)
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST":
-        try:
-            ratelimit.check(request, "my_data")
-        except ratelimit.Limited as limited:
-            response = render(
-                request,
-                "429.html",
-                {"minutes": max(1, -(-limited.retry_after // 60))},
-                status=429,
-            )
-            response["Retry-After"] = str(limited.retry_after)
-            return response
+        if (limited := _password_tries_limited(request)) is not None:
+            return limited
         if form.is_valid():
             language = request.user.preferred_language
             services.account_delete(user=request.user)

@@ -131,3 +131,16 @@ def test_signed_out_visitors_are_sent_to_sign_in():
 def test_my_city_hall_links_to_it():
     person = make_resident("rosa@example.com")
     assert 'href="/me/data/"' in signed_in_client(person).get("/me/").content.decode()
+
+
+def test_password_tries_are_limited(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "my_data": {"ip": "2/h"}}
+    from django.core.cache import cache
+
+    cache.clear()
+    client = signed_in_client(make_resident("rosa@example.com"))
+    assert [_download(client, "guess").status_code for _ in range(2)] == [400, 400]
+    limited = client.post("/me/delete/", {"password": "guess", "understood": "on"})
+    assert limited.status_code == 429
+    assert "Too many attempts" in limited.content.decode()
+    assert limited["Retry-After"]

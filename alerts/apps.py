@@ -19,3 +19,7 @@ class AlertsConfig(AppConfig):
 
         payment_settled.connect(receipts.payment_receipt, dispatch_uid="alerts-payment-receipt")
         refund_succeeded.connect(receipts.refund_receipt, dispatch_uid="alerts-refund-receipt")
+        # Their records under the retention schedule (cityhall.records, which knows no app).
+        from . import records
+
+        records.register()

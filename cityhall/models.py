@@ -114,6 +114,23 @@ def system_user() -> User:
     return user
 
 
+ANONYMISED_USERNAME = "anonymised"
+
+
+def anonymised_person() -> User:
+    """Who a record kept without its person points at (an applicant disposed of under the
+    retention schedule): an inactive account with no personal data, one for all."""
+    user, _created = User.objects.get_or_create(
+        username=ANONYMISED_USERNAME,
+        defaults={
+            "email": "anonymised@cityhall.invalid",
+            "first_name": "(removed under the retention schedule)",
+            "is_active": False,
+        },
+    )
+    return user
+
+
 class NeighborhoodQuerySet(models.QuerySet):
     def containing(self, *, latitude: float, longitude: float) -> Neighborhood | None:
         """The neighborhood whose boundary contains the point, or None.

@@ -84,6 +84,18 @@ _PAYMENTS = {
     "code_enforcement.view_finepayment",
 }
 
+# Records retention (cityhall.records): the schedule is the city administrator's; managers
+# read it, place legal holds and answer public-records requests with an export.
+_RECORDS_OFFICE = {
+    "records.view_retentionrule",
+    "records.view_disposallog",
+    "records.view_legalhold",
+    "records.add_legalhold",
+    "records.place_legal_hold",
+    "records.view_recordsrequest",
+    "records.add_recordsrequest",
+}
+
 _KPIS = {
     "kpis.view_dashboard",
     "kpis.view_performancesettings",
@@ -130,7 +142,8 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     | {"code_enforcement.view_servicerequest", "code_enforcement.view_codecase"}
     | {"code_enforcement.view_violation"}
     | {"alerts.view_delivery", "alerts.view_alert", "code_enforcement.view_caseinspection"}
-    | _KPIS,
+    | _KPIS
+    | _RECORDS_OFFICE,
     Role.CITY_ADMINISTRATOR: (
         _crud("cityhall.user")
         | _crud("cityhall.neighborhood")
@@ -160,6 +173,8 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
         | _CODE_SETUP
         | {"code_enforcement.hide_photo", "code_enforcement.change_caseinspection"}
         | _KPIS
+        | _RECORDS_OFFICE
+        | _crud("records.retentionrule")
     ),
 }
 

@@ -18,3 +18,7 @@ class CodeEnforcementConfig(AppConfig):
         from .payables import Fines
 
         register(Fines())
+        # Their records under the retention schedule (cityhall.records, which knows no app).
+        from . import records
+
+        records.register()

@@ -16,3 +16,9 @@ class KpisConfig(AppConfig):
         invalidate_on_change(PerformanceSettings, Target)
         # Each dashboard number links to the console list of the records behind it.
         register_record_source(drilldown.resolve)
+        # Disposal under the retention schedule seals the roll-ups first (cityhall.records).
+        from cityhall.records.registry import before_disposal
+
+        from .rollups import seal
+
+        before_disposal(seal)

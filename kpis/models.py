@@ -36,6 +36,22 @@ class DailyRollup(models.Model):
         return f"{self.metric} {self.day} {self.dimension}={self.value}"
 
 
+class RollupSeal(models.Model):
+    """Roll-ups up to `through` are final: records behind them may have been disposed of under
+    the retention schedule, so they are never computed again (one row)."""
+
+    through = models.DateField(null=True, blank=True)
+    sealed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Roll-ups sealed through {self.through}"
+
+    @classmethod
+    def current(cls) -> RollupSeal:
+        seal, _created = cls.objects.get_or_create(pk=1)
+        return seal
+
+
 class Target(models.Model):
     """A manager's target for a metric (optionally for one dimension value)."""
 

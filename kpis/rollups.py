@@ -12,12 +12,23 @@ from django.utils import timezone
 from cityhall.pagecache import invalidate_public_pages
 
 from .metrics import METRICS, REGISTRY, Metric, Row, combine
-from .models import DailyRollup
+from .models import DailyRollup, RollupSeal
+
+
+def sealed_through() -> date | None:
+    return RollupSeal.objects.filter(pk=1).values_list("through", flat=True).first()
 
 
 @transaction.atomic
 def rollup_days(*, start: date, end: date, metrics: list[Metric] | None = None) -> int:
-    """Recompute the roll-ups of every day from start to end (inclusive). Safe to repeat."""
+    """Recompute the roll-ups of every day from start to end (inclusive). Safe to repeat.
+    Days the retention schedule sealed (see `seal`) are skipped: some of their records are
+    gone, so their roll-ups stay as they were computed before."""
+    sealed = sealed_through()
+    if sealed is not None and start <= sealed:
+        start = sealed + timedelta(days=1)
+    if start > end:
+        return 0
     written = 0
     for metric in metrics or METRICS:
         DailyRollup.objects.filter(metric=metric.key, day__range=(start, end)).delete()
@@ -40,6 +51,25 @@ def rollup_days(*, start: date, end: date, metrics: list[Metric] | None = None) 
     transaction.on_commit(_numbers_changed, robust=True)
     transaction.on_commit(invalidate_public_pages, robust=True)
     return written
+
+
+def seal(through: date) -> None:
+    """Before disposal (cityhall.records calls this): the roll-ups of every day up to
+    `through` are brought up to date from the records as they still are, then sealed."""
+    with transaction.atomic():
+        seal_row = RollupSeal.objects.select_for_update().get_or_create(pk=1)[0]
+        if seal_row.through is not None and seal_row.through >= through:
+            return
+        # Days since the last seal (normally one) are computed first; before the first seal,
+        # beat has computed every day already (kpis_backfill fills an imported history).
+        if seal_row.through is not None:
+            chunk = seal_row.through + timedelta(days=1)
+            while chunk <= through:
+                chunk_end = min(chunk + timedelta(days=30), through)
+                rollup_days(start=chunk, end=chunk_end)
+                chunk = chunk_end + timedelta(days=1)
+        seal_row.through = through
+        seal_row.save()
 
 
 NUMBERS_GENERATION = "kpis:numbers:generation"

@@ -18,3 +18,7 @@ class PermitsConfig(AppConfig):
         from .payables import PermitFees
 
         register(PermitFees())
+        # Their records under the retention schedule (cityhall.records, which knows no app).
+        from . import records
+
+        records.register()

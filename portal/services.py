@@ -82,11 +82,14 @@ def account_delete(*, user) -> dict[str, int]:
 
     from alerts import services as alerts_services
     from cityhall.payments import services as payment_services
+    from cityhall.records.services import person_on_hold
     from code_enforcement import services as ce_services
     from permits import services as permit_services
 
     if user.is_staff:
         raise ValueError("Staff accounts are closed by the city administrator.")
+    if person_on_hold(user):
+        raise ValueError("A legal hold covers this person: nothing of theirs may be deleted.")
     done: dict[str, int] = {}
     for forget in (
         permit_services.person_forget,

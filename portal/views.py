@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from cityhall import ratelimit
 from cityhall.pagecache import public_page
 from cityhall.phones import display_phone
+from cityhall.records.services import person_on_hold
 
 from . import export, selectors, services
 from .forms import (
@@ -179,6 +180,9 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     first; the password and a tick confirm it."""
     if request.user.is_staff:
         return render(request, "portal/delete_account.html", {"staff": True}, status=403)
+    if person_on_hold(request.user):
+        # A legal hold covers this person (cityhall.records): nothing of theirs may go.
+        return render(request, "portal/delete_account.html", {"on_hold": True}, status=409)
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST":
         if (limited := _password_tries_limited(request)) is not None:

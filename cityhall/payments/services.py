@@ -491,6 +491,16 @@ def reconcile(day: date, *, variant: str | None = None) -> Reconciliation:
 # --- A resident deletes their account ----------------------------------------------------------
 
 
+def forget_references(kind: str, references: list[str]) -> int:
+    """Records anonymised under the retention schedule: their payments stay (financial
+    records) without who paid or where the receipt went."""
+    if not references:
+        return 0
+    return Payment.objects.filter(kind=kind, reference__in=references).update(
+        payer=None, billing_email=""
+    )
+
+
 def person_forget(*, user) -> dict[str, int]:
     """ "Delete my account": payments are financial records the city keeps; they lose who paid
     and where the receipt went."""

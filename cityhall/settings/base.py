@@ -65,6 +65,8 @@ STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("https", "http"))
 # Charged on top of what is owed and shown before paying: "2.50" dollars or "2.5%".
 PAYMENT_CONVENIENCE_FEE = env_str("PAYMENT_CONVENIENCE_FEE", "0")
+# Records disposed of per transaction by the nightly disposal (cityhall.records).
+RECORDS_DISPOSAL_BATCH = int(env_str("RECORDS_DISPOSAL_BATCH", "500"))
 PAYMENT_CURRENCY = "USD"
 PAYMENT_MODEL = "billing.Payment"
 PAYMENT_VARIANTS = {
@@ -197,6 +199,7 @@ INSTALLED_APPS = [
     "code_enforcement",
     "kpis",
     "cityhall.payments",
+    "cityhall.records",
 ]
 
 MIDDLEWARE = [
@@ -513,9 +516,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "permits.tasks.refresh_open_data",
         "schedule": float(OPEN_DATA_REFRESH_SECONDS),
     },
-    "clear-expired-sessions": {
-        "task": "cityhall.tasks.clear_expired_sessions",
-        "schedule": crontab(minute=17, hour=3),
+    # The retention schedule (cityhall.records): after the night's roll-ups, which it seals.
+    # Expired sessions are one of its record types (by default deleted once expired).
+    "records-dispose": {
+        "task": "cityhall.records.tasks.dispose",
+        "schedule": crontab(minute=40, hour=2),
     },
 }
 

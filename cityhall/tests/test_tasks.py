@@ -8,14 +8,14 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from cityhall.queue import enqueue_on_commit
-from cityhall.tasks import clear_expired_sessions
+from cityhall.records.tasks import dispose
 from tests.worker import celery_worker, tasks_done, wait_for
 
 
 def test_beat_schedules_the_task():
-    entry = settings.CELERY_BEAT_SCHEDULE["clear-expired-sessions"]
-    assert entry["task"] == clear_expired_sessions.name
-    assert clear_expired_sessions.acks_late and clear_expired_sessions.reject_on_worker_lost
+    entry = settings.CELERY_BEAT_SCHEDULE["records-dispose"]
+    assert entry["task"] == dispose.name
+    assert dispose.acks_late and dispose.reject_on_worker_lost
 
 
 @pytest.mark.worker
@@ -29,10 +29,10 @@ def test_live_worker_clears_expired_sessions_and_is_idempotent():
         session_key="current", session_data="x", expire_date=now + timedelta(days=1)
     )
     with celery_worker() as worker:
-        clear_expired_sessions.delay()
+        dispose.delay()
         assert wait_for(lambda: not Session.objects.filter(session_key="expired").exists())
-        clear_expired_sessions.delay()  # a second run finds nothing and harms nothing
-        assert wait_for(lambda: tasks_done(worker, clear_expired_sessions.name) == 2)
+        dispose.delay()  # a second run finds nothing and harms nothing
+        assert wait_for(lambda: tasks_done(worker, dispose.name) == 2)
     assert list(Session.objects.values_list("session_key", flat=True)) == ["current"]
 
 
@@ -41,12 +41,12 @@ def test_enqueue_waits_for_commit(monkeypatch):
     from django.db import transaction
 
     sent = []
-    monkeypatch.setattr(clear_expired_sessions, "delay", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr(dispose, "delay", lambda *a, **k: sent.append(a))
     with transaction.atomic():
-        enqueue_on_commit(clear_expired_sessions)
+        enqueue_on_commit(dispose)
         assert sent == []
     assert sent == [()]
     with pytest.raises(RuntimeError), transaction.atomic():
-        enqueue_on_commit(clear_expired_sessions)
+        enqueue_on_commit(dispose)
         raise RuntimeError("rolled back")
     assert sent == [()]

@@ -1,0 +1,216 @@
+"""Permit and licence records under the retention schedule (cityhall.records), and what a
+public-records export holds about them."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cityhall.models import anonymised_person
+from cityhall.records import registry
+from cityhall.records.builtin import personal_history_fields
+from cityhall.records.redact import redact_text
+
+from .constants import Status
+from .models import Application, Document, PermitType
+
+STATUS_GROUPS = {
+    "draft": (_("Drafts never sent to the city"), [Status.DRAFT]),
+    "refused": (_("Denied or withdrawn"), [Status.DENIED, Status.WITHDRAWN]),
+    "ended": (
+        _("Ended: finaled, expired or revoked"),
+        [Status.FINALED, Status.EXPIRED, Status.REVOKED],
+    ),
+}
+CLOSED = STATUS_GROUPS["refused"][1] + STATUS_GROUPS["ended"][1]
+
+
+def _type_kinds() -> list[registry.Group]:
+    return [
+        registry.Group(code, f"{code}: {name}")
+        for code, name in PermitType.objects.order_by("code").values_list("code", "name_en")
+    ]
+
+
+def _held(holds: registry.Holds, prefix: str = "") -> Q:
+    query = Q(**{f"{prefix}number__in": holds.refs("permits.application")})
+    if holds.addresses:
+        query |= registry.address_q(f"{prefix}address", holds.addresses)
+    if holds.user_ids:
+        query |= Q(**{f"{prefix}applicant_id__in": holds.user_ids})
+    return query
+
+
+class Applications(registry.RecordType):
+    key = "permits.application"
+    label = _("Permit and licence applications")
+    model = Application
+    actions = (registry.DELETE, registry.ANONYMISE)
+    counted_from = _("after its last change")
+    feeds_kpis = True
+    reference_label = _("permit number")
+
+    def statuses(self):
+        return [registry.Group(value, label) for value, (label, _s) in STATUS_GROUPS.items()]
+
+    def kinds(self):
+        return _type_kinds()
+
+    def expired(self, *, status, kinds, before, action):
+        statuses = (
+            STATUS_GROUPS[status][1]
+            if status
+            else [s for g in STATUS_GROUPS.values() for s in g[1]]
+        )
+        rows = Application.objects.filter(status__in=statuses, updated_at__lt=before)
+        if kinds is not None:
+            rows = rows.filter(permit_type__code__in=kinds)
+        if action == registry.ANONYMISE:
+            rows = rows.exclude(applicant=anonymised_person())
+        return rows
+
+    def held(self, holds):
+        return _held(holds)
+
+    def find(self, reference):
+        return Application.objects.filter(number__iexact=reference).first()
+
+    def dispose(self, rows, action):
+        counts = {}
+        if action == registry.DELETE:
+            # Drafts and refused applications go with their files. One with a ledger or a
+            # renewal is a financial or a chain record: it is anonymised instead.
+            kept = rows.filter(Q(payments__isnull=False) | Q(renewals__isnull=False)).distinct()
+            keep_pks = list(kept.values_list("pk", flat=True))
+            doomed = rows.exclude(pk__in=keep_pks)
+            for document in Document.objects.filter(application__in=doomed):
+                document.file.delete(save=False)
+            counts["deleted"] = doomed.count()
+            doomed.delete()
+            rows = Application.objects.filter(pk__in=keep_pks)
+        counts["anonymised"] = anonymise(rows)
+        return counts
+
+
+def anonymise(rows) -> int:
+    """The application stays (its type, address, dates, fees and decisions are the city's
+    record); who applied and what they answered go, in the history rows too."""
+    from cityhall.payments.services import forget_references
+
+    person = anonymised_person()
+    pks = list(rows.values_list("pk", flat=True))
+    numbers = [n for n in rows.values_list("number", flat=True) if n]
+    count = Application.objects.filter(pk__in=pks).update(
+        applicant=person, applicant_name="", applicant_phone="", answers={}
+    )
+    Application.history.filter(id__in=pks).update(
+        applicant_id=person.pk, applicant_name="", applicant_phone=""
+    )
+    forget_references("permit", numbers)
+    return count
+
+
+class Documents(registry.RecordType):
+    key = "permits.document"
+    label = _("Application documents (plans, photos, certificates)")
+    model = Document
+    counted_from = _("after the application's last change, once it is closed")
+
+    def kinds(self):
+        return _type_kinds()
+
+    def expired(self, *, status, kinds, before, action):
+        rows = Document.objects.filter(
+            application__status__in=CLOSED, application__updated_at__lt=before
+        )
+        if kinds is not None:
+            rows = rows.filter(application__permit_type__code__in=kinds)
+        return rows
+
+    def held(self, holds):
+        return _held(holds, "application__")
+
+    def dispose(self, rows, action):
+        for document in rows:
+            document.file.delete(save=False)
+        deleted, _by_model = rows.delete()
+        return {"deleted": deleted}
+
+
+def register() -> None:
+    registry.register(Applications())
+    registry.register(Documents())
+    personal_history_fields("permits.application", applicant_name="", applicant_phone="")
+    registry.public_records(public_records)
+
+
+def public_records(*, address: str | None, reference: str | None):
+    """Permits about an address (or one permit): what the city decided, without the people."""
+    if reference:
+        rows = Application.objects.filter(number__iexact=reference)
+    else:
+        rows = Application.objects.filter(registry.address_q("address", [address]))
+    rows = (
+        rows.exclude(status=Status.DRAFT)
+        .select_related("permit_type")
+        .prefetch_related("events", "documents", "inspections__inspection_type")
+        .order_by("number")
+    )
+    records, withheld, documents = [], [], 0
+    for application in rows:
+        documents += len(application.documents.all())
+        records.append(
+            {
+                "number": application.number,
+                "type": application.permit_type.name_en,
+                "status": application.get_status_display(),
+                "address": application.address,
+                "parcel_number": application.parcel_number,
+                "description": redact_text(application.description),
+                "valuation": str(application.valuation) if application.valuation else None,
+                "contractor": application.contractor_name,
+                "contractor_license": application.contractor_license,
+                "business_name": application.business_name,
+                "submitted": _day(application.submitted_at),
+                "decided": _day(application.decided_at),
+                "issued": _day(application.issued_at),
+                "expires": application.expires_at.isoformat() if application.expires_at else None,
+                "finaled": _day(application.finaled_at),
+                "fees": str(application.fee_total),
+                "conditions": redact_text(application.conditions),
+                "decision_reason": redact_text(application.decision_reason),
+                "inspections": [
+                    {
+                        "inspection": inspection.inspection_type.name_en,
+                        "status": inspection.get_status_display(),
+                        "completed": _day(inspection.completed_at),
+                    }
+                    for inspection in application.inspections.all()
+                ],
+                "timeline": [
+                    {
+                        "when": event.created_at.isoformat(),
+                        "what": event.label,
+                        "text": redact_text(event.words),
+                    }
+                    for event in application.events.all()
+                    if event.public
+                ],
+            }
+        )
+    if records:
+        withheld.append(
+            "Applicants' names, phone numbers, email addresses and answers: personal data "
+            "of private persons (Gov. Code §7927.700)."
+        )
+        withheld.append("Staff-only notes: the deliberative process (Gov. Code §7927.500).")
+    if documents:
+        withheld.append(
+            f"{documents} uploaded documents (plans, photos, certificates): released after a "
+            "person reviews them for personal data and copyright, on request."
+        )
+    yield registry.Section("permits", "Permits and licences", records, withheld)
+
+
+def _day(moment):
+    return moment.date().isoformat() if moment else None

@@ -256,4 +256,21 @@ def demo_load() -> dict[str, int]:
         )
         alert.neighborhoods.set([hoods[s] for s in ("riverside", "downtown") if s in hoods])
         created["alerts"] += 1
+    created["alert subscribers"] += _demo_unconfirmed()
     return created
+
+
+def _demo_unconfirmed() -> int:
+    """Two sign-ups never confirmed, six weeks old: the retention schedule deletes them
+    tonight (cityhall.records)."""
+    made = 0
+    for email in ("never-confirmed-1@example.com", "never-confirmed-2@example.com"):
+        subscription, new = Subscription.objects.get_or_create(
+            email=email, defaults={"by_email": True, "language": "en"}
+        )
+        if new:
+            Subscription.objects.filter(pk=subscription.pk).update(
+                created_at=timezone.now() - timedelta(days=42)
+            )
+            made += 1
+    return made

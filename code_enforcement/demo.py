@@ -658,7 +658,42 @@ def demo_load() -> dict[str, int]:
         set_at_least(case_sequence(year), last)
     if _demo_citation(today, inspectors[0] if inspectors else None):
         created["code cases"] += 1
+    created["service requests"] += _demo_old_reports(categories)
     return created
+
+
+def _demo_old_reports(categories) -> int:
+    """Reports closed over two years ago, still with who sent them: tonight's disposal run
+    (cityhall.records) anonymises them, and the console's retention schedule says so."""
+    if ServiceRequest.objects.filter(public_id__startswith="OLD").exists() or not categories:
+        return 0
+    category = next(iter(categories.values()))[0]
+    closed = timezone.now() - timedelta(days=800)
+    for number, (name, email, address) in enumerate(
+        (
+            ("Ana Ruiz", "ana.ruiz@example.com", "415 Elm St"),
+            ("Tom Becker", "tom.becker@example.com", "88 River Rd"),
+            ("Lucía Méndez", "lucia.mendez@example.com", "120 Oak St"),
+        ),
+        start=1,
+    ):
+        request = ServiceRequest.objects.create(
+            public_id=f"OLD{number:07d}",
+            category=category,
+            description="Reported before the city's two-year retention period.",
+            address=address,
+            contact_name=name,
+            contact_email=email,
+            contact_phone=f"(555) 010-77{number:02d}",
+            created_at=closed - timedelta(days=20),
+        )
+        ServiceRequest.objects.filter(pk=request.pk).update(
+            status=RequestStatus.CLOSED,
+            resolution="resolved",
+            acknowledged_at=closed - timedelta(days=19),
+            closed_at=closed,
+        )
+    return 3
 
 
 DEMO_CITATION_ADDRESS = "120 Oak St"

@@ -460,6 +460,7 @@ def _types() -> dict[str, PermitType]:
 @transaction.atomic
 def demo_load() -> dict[str, int]:
     types = _types()
+    _demo_retention_rules()
     if Application.objects.filter(applicant__email__endswith="@residents.example").exists():
         return {"permit types": 0, "permits": 0}
     rng = random.Random(4242)
@@ -660,3 +661,33 @@ def _approved_awaiting_payment(permit_type: PermitType, today) -> int:
             )
         made += 1
     return made
+
+
+def _demo_retention_rules() -> None:
+    """The demo city shortened its schedule for business licences (cityhall.records)."""
+    from cityhall.records.models import RetentionRule
+
+    for record_type, status, period, action, reason in (
+        (
+            "permits.application",
+            "ended",
+            5,
+            "anonymise",
+            "Business licences: five years after they end (the city's tax audit period), "
+            "then without the licensee's contact details.",
+        ),
+        (
+            "permits.document",
+            "",
+            2,
+            "delete",
+            "Business licence documents (leases, state licences) are copies of other agencies' "
+            "records: two years after the licence ends (Gov. Code §34090).",
+        ),
+    ):
+        RetentionRule.objects.get_or_create(
+            record_type=record_type,
+            status=status,
+            kind="BUS",
+            defaults={"period": period, "unit": "years", "action": action, "reason": reason},
+        )

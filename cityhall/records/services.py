@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from datetime import datetime
 
@@ -112,10 +113,14 @@ def _kpi_day(rules: list[RetentionRule], now: datetime):
     return max(days) if days else None
 
 
-def dispose(*, now: datetime | None = None, batch_size: int | None = None) -> list[DisposalLog]:
+def dispose(
+    *, now: datetime | None = None, batch_size: int | None = None, stop_at: float | None = None
+) -> list[DisposalLog]:
     """Apply every rule of the schedule once. Batches of `batch_size` records, each in its own
     transaction with its log counts, so a worker killed half-way leaves whole batches done and
-    logged, and the next run goes on from there. Records under a legal hold are skipped."""
+    logged, and the next run goes on from there. Records under a legal hold are skipped.
+    `stop_at` (a `time.monotonic()` value): no batch is started after it (the rest waits for
+    the next run)."""
     now = now or timezone.now()
     batch_size = batch_size or settings.RECORDS_DISPOSAL_BATCH
     rules = [rule for rule in RetentionRule.objects.all() if rule.kind_of is not None]
@@ -131,11 +136,11 @@ def dispose(*, now: datetime | None = None, batch_size: int | None = None) -> li
     for rule in rules:
         if rule.action == Action.KEEP:
             continue
-        logs.append(_dispose_rule(rule, by_type[rule.record_type], now, holds, batch_size))
+        logs.append(_dispose_rule(rule, by_type[rule.record_type], now, holds, batch_size, stop_at))
     return logs
 
 
-def _dispose_rule(rule, rules, now, holds, batch_size) -> DisposalLog:
+def _dispose_rule(rule, rules, now, holds, batch_size, stop_at=None) -> DisposalLog:
     record_type = rule.kind_of
     cutoff = rule.cutoff(now)
     log = DisposalLog.objects.create(
@@ -151,7 +156,7 @@ def _dispose_rule(rule, rules, now, holds, batch_size) -> DisposalLog:
         for queryset in _querysets(found):
             if holds:
                 queryset = queryset.exclude(_held(record_type, queryset, holds))
-            _dispose_batches(record_type, queryset, rule.action, log, batch_size)
+            _dispose_batches(record_type, queryset, rule.action, log, batch_size, stop_at)
     DisposalLog.objects.filter(pk=log.pk).update(finished_at=timezone.now())
     log.refresh_from_db()
     logger.info(
@@ -160,10 +165,12 @@ def _dispose_rule(rule, rules, now, holds, batch_size) -> DisposalLog:
     return log
 
 
-def _dispose_batches(record_type, queryset: QuerySet, action: str, log, batch_size: int) -> None:
+def _dispose_batches(
+    record_type, queryset: QuerySet, action: str, log, batch_size: int, stop_at=None
+) -> None:
     model = queryset.model
     last = None
-    while True:
+    while stop_at is None or time.monotonic() < stop_at:
         with transaction.atomic():
             page = queryset.order_by("pk")
             if last is not None:

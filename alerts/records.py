@@ -40,7 +40,7 @@ class Subscriptions(registry.RecordType):
         return rows.filter(unconfirmed | cancelled)
 
     def held(self, holds):
-        return Q(user_id__in=holds.user_ids) | Q(email__in=holds.emails)
+        return Q(user_id__in=holds.user_ids) | registry.email_q("email", holds.emails)
 
     def dispose(self, rows, action):
         count = rows.count()
@@ -61,7 +61,7 @@ class Messages(registry.RecordType):
         )
 
     def held(self, holds):
-        return Q(user_id__in=holds.user_ids) | Q(subscription__email__in=holds.emails)
+        return Q(user_id__in=holds.user_ids) | registry.email_q("subscription__email", holds.emails)
 
     def dispose(self, rows, action):
         count = rows.count()
@@ -84,7 +84,9 @@ class Deliveries(registry.RecordType):
         return rows
 
     def held(self, holds):
-        return Q(notification__user_id__in=holds.user_ids) | Q(address__in=holds.emails)
+        return Q(notification__user_id__in=holds.user_ids) | registry.email_q(
+            "address", holds.emails
+        )
 
     def dispose(self, rows, action):
         if action == registry.DELETE:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.records import registry
@@ -29,7 +29,7 @@ def _request_held(holds: registry.Holds, prefix: str = "") -> Q:
     if holds.user_ids:
         query |= Q(**{f"{prefix}reporter_id__in": holds.user_ids})
     if holds.emails:
-        query |= Q(**{f"{prefix}contact_email__in": holds.emails})
+        query |= registry.email_q(f"{prefix}contact_email", holds.emails)
     return query
 
 
@@ -85,6 +85,10 @@ def anonymise_requests(rows) -> int:
     """The report stays (what, where, when, how it was fixed); who sent it and how to reach
     them go, with the people following it, in the history rows too."""
     pks = list(rows.values_list("pk", flat=True))
+    # The history rows the reporter wrote (sending the report) stop naming them as author.
+    ServiceRequest.history.filter(id__in=pks, history_user_id=F("reporter_id")).update(
+        history_user_id=None
+    )
     Follower.objects.filter(request_id__in=pks).delete()
     count = ServiceRequest.objects.filter(pk__in=pks).update(
         reporter=None, contact_name="", contact_email="", contact_phone="", reporter_secret=""
@@ -127,7 +131,7 @@ def _case_held(holds: registry.Holds) -> Q:
     if holds.addresses:
         query |= registry.address_q("address", holds.addresses)
     if holds.emails:
-        query |= Q(owner_email__in=holds.emails)
+        query |= registry.email_q("owner_email", holds.emails)
     return query
 
 
@@ -228,7 +232,7 @@ def public_records(*, address: str | None, reference: str | None):
                 "closed": _day(case.closed_at),
                 "violations": [
                     {
-                        "violation": violation.violation_type.name_en,
+                        "violation": violation.violation_type.title_en,
                         "corrected": _day(violation.corrected_at),
                     }
                     for violation in case.violations.all()

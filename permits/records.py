@@ -3,7 +3,7 @@ public-records export holds about them."""
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.models import anonymised_person
@@ -100,6 +100,10 @@ def anonymise(rows) -> int:
     person = anonymised_person()
     pks = list(rows.values_list("pk", flat=True))
     numbers = [n for n in rows.values_list("number", flat=True) if n]
+    # The history rows the applicant wrote (drafting, sending) stop naming them as author.
+    Application.history.filter(id__in=pks, history_user_id=F("applicant_id")).update(
+        history_user_id=None
+    )
     count = Application.objects.filter(pk__in=pks).update(
         applicant=person, applicant_name="", applicant_phone="", answers={}
     )

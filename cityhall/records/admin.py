@@ -12,7 +12,7 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 from simple_history.admin import SimpleHistoryAdmin
 
 from cityhall.console import ReadOnlyList
@@ -27,10 +27,9 @@ HOLD_PERMISSION = "records.place_legal_hold"
 @admin.register(RetentionRule)
 class RetentionRuleAdmin(SimpleHistoryAdmin):
     form = RetentionRuleForm
-    list_display = ["record", "applies", "kept_for", "action", "counted", "reason"]
+    list_display = ["record", "applies", "kept_for", "then", "counted", "why"]
     list_filter = ["action"]
     search_fields = ["record_type", "reason"]
-    readonly_fields = ["due_now"]
     list_per_page = 100
 
     def get_fields(self, request, obj=None):
@@ -48,6 +47,14 @@ class RetentionRuleAdmin(SimpleHistoryAdmin):
     @admin.display(description="kept")
     def kept_for(self, obj: RetentionRule) -> str:
         return obj.period_text
+
+    @admin.display(description="then", ordering="action")
+    def then(self, obj: RetentionRule) -> str:
+        return {"delete": "Delete", "anonymise": "Anonymise", "keep": "Keep"}.get(obj.action, "")
+
+    @admin.display(description="reason")
+    def why(self, obj: RetentionRule) -> str:
+        return Truncator(obj.reason).words(14)
 
     @admin.display(description="counted")
     def counted(self, obj: RetentionRule) -> str:

@@ -30,7 +30,7 @@ DEFAULT_RULES = [
         "years",
         "keep",
         "Permits are kept for the life of the building they allowed (Health & Safety Code "
-        "§19850). Add a rule per licence type to shorten it.",
+        "§19850). To shorten it for a licence type, add a rule for this status and that type.",
     ),
     (
         "permits.document",
@@ -140,3 +140,46 @@ DEFAULT_RULES = [
         "Staff access to personal data is kept for three years, the audit cycle, then deleted.",
     ),
 ]
+
+
+def create_default_rules(model, history=None) -> int:
+    """Write the default schedule into an empty table (`model` is RetentionRule, or the
+    migration's historical model; `history` its history model, which gets each rule's
+    "created" row so later changes show what they changed). A schedule the city has started
+    is never touched."""
+    from django.utils import timezone
+
+    if model.objects.exists():
+        return 0
+    rules = model.objects.bulk_create(
+        model(
+            record_type=record_type,
+            status=status,
+            kind=kind,
+            period=period,
+            unit=unit,
+            action=action,
+            reason=reason,
+        )
+        for record_type, status, kind, period, unit, action, reason in DEFAULT_RULES
+    )
+    if history is not None:
+        now = timezone.now()
+        history.objects.bulk_create(
+            history(
+                id=rule.pk,
+                record_type=rule.record_type,
+                status=rule.status,
+                kind=rule.kind,
+                period=rule.period,
+                unit=rule.unit,
+                action=rule.action,
+                reason=rule.reason,
+                updated_at=now,
+                history_date=now,
+                history_type="+",
+                history_change_reason="The default schedule",
+            )
+            for rule in rules
+        )
+    return len(rules)

@@ -38,12 +38,17 @@ class RetentionRuleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["record_type"].choices = [("", "—")] + [
-            (key, str(label)) for key, label in registry.choices()
-        ]
-        self.fields["status"].choices = _grouped("statuses")
-        self.fields["kind"].choices = _grouped("kinds")
-        self.fields["period"].help_text = _("Ignored when the records are kept permanently.")
+        # (a reader without the change permission gets the fields read-only: absent here)
+        if "record_type" in self.fields:
+            self.fields["record_type"].choices = [("", "—")] + [
+                (key, str(label)) for key, label in registry.choices()
+            ]
+        if "status" in self.fields:
+            self.fields["status"].choices = _grouped("statuses")
+        if "kind" in self.fields:
+            self.fields["kind"].choices = _grouped("kinds")
+        if "period" in self.fields:
+            self.fields["period"].help_text = _("Ignored when the records are kept permanently.")
 
 
 class LegalHoldForm(forms.ModelForm):
@@ -63,6 +68,8 @@ class LegalHoldForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "kind" in self.fields:  # three choices, no "select an option" among them
+            self.fields["kind"].choices = HoldKind.choices
         self.fields["record_type"] = forms.ChoiceField(
             label=_("Record type"),
             required=False,

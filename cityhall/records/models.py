@@ -90,6 +90,8 @@ class RetentionRule(models.Model):
     def period_text(self) -> str:
         if self.action == Action.KEEP:
             return str(_("Permanently"))
+        if self.period == 0:
+            return str(_("Not kept"))
         unit_text = {
             Unit.DAYS: ngettext("%(n)d day", "%(n)d days", self.period),
             Unit.MONTHS: ngettext("%(n)d month", "%(n)d months", self.period),

@@ -128,6 +128,14 @@ def choices() -> list[tuple[str, Any]]:
     return [(key, record_type.label) for key, record_type in RECORD_TYPES.items()]
 
 
+def email_q(field_name: str, emails: Iterable[str]) -> Q:
+    """Rows whose email field is one of these, whatever the capitals it was typed in."""
+    query = Q(pk__in=[])
+    for email in emails:
+        query |= Q(**{f"{field_name}__iexact": email})
+    return query
+
+
 def address_q(field_name: str, addresses: Iterable[str]) -> Q:
     """Rows whose address is one of these, however it was typed: the house number and the
     first word of the street ("120 Oak St" covers "120 OAK STREET, Unit 4"). A hold that

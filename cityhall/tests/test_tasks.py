@@ -8,6 +8,8 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from cityhall.queue import enqueue_on_commit
+from cityhall.records.defaults import create_default_rules
+from cityhall.records.models import RetentionRule
 from cityhall.records.tasks import dispose
 from tests.worker import celery_worker, tasks_done, wait_for
 
@@ -21,6 +23,8 @@ def test_beat_schedules_the_task():
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_live_worker_clears_expired_sessions_and_is_idempotent():
+    # Expired sessions are one record type of the retention schedule (deleted once expired).
+    create_default_rules(RetentionRule, RetentionRule.history.model)
     now = timezone.now()
     Session.objects.create(
         session_key="expired", session_data="x", expire_date=now - timedelta(days=1)

@@ -68,6 +68,7 @@ RESIDENT_JOURNEYS = {
     "test_code_enforcement_journey",
     "test_error_pages",
     "test_kpis_journey",
+    "test_records_journey",
 }
 
 

@@ -668,6 +668,17 @@ urlpatterns = [
 # In order: the steps of a form build on the ones before. The forms bind to
 # `request.POST or None`, so a page "with errors" posts its fields empty (an empty POST would
 # show the blank form again).
+def _delete_on_hold(w):
+    """Luis's records are under a legal hold for a moment: his account cannot be deleted."""
+    from cityhall.records.models import LegalHold
+
+    hold = LegalHold.objects.create(kind="person", person_email=w.luis.email, reason="CPRA")
+    try:
+        return w.luis_client.get("/es/me/delete/")
+    finally:
+        hold.delete()
+
+
 PAGES = [
     # The shell and the public pages.
     Page("home", lambda w: w.visitor.get("/es/")),
@@ -970,6 +981,7 @@ PAGES = [
         lambda w: w.maria_client.post("/es/me/delete/", {"password": "not hers"}),
         status=400,
     ),
+    Page("delete my account, under a legal hold", _delete_on_hold, status=409),
     Page("confirm phone", lambda w: w.luis_client.get("/es/me/phone/")),
     Page(
         "confirm phone, wrong code",

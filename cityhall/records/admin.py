@@ -8,6 +8,7 @@ import copy
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -17,7 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cityhall.console import ReadOnlyList
 
-from . import export, services
+from . import export, registry, services
 from .forms import LegalHoldForm, ReleaseForm, RetentionRuleForm
 from .models import Action, DisposalLog, LegalHold, RecordsRequest, RetentionRule
 
@@ -74,21 +75,49 @@ class RetentionRuleAdmin(SimpleHistoryAdmin):
         return f"{count} record{'s' if count != 1 else ''} would be {verb} tonight{held}."
 
 
+class RecordTypeFilter(admin.SimpleListFilter):
+    title = "record type"
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return [(key, str(label)) for key, label in registry.choices()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(record_type=self.value()) if self.value() else queryset
+
+
+class DisposedFilter(admin.SimpleListFilter):
+    title = "result"
+    parameter_name = "result"
+
+    def lookups(self, request, model_admin):
+        return [("some", "Disposed of something"), ("none", "Nothing was due")]
+
+    def queryset(self, request, queryset):
+        something = Q(deleted__gt=0) | Q(anonymised__gt=0)
+        if self.value() == "some":
+            return queryset.filter(something)
+        if self.value() == "none":
+            return queryset.exclude(something)
+        return queryset
+
+
 @admin.register(DisposalLog)
 class DisposalLogAdmin(ReadOnlyList, admin.ModelAdmin):
-    list_display = [
-        "started_at",
-        "rule_text",
-        "action",
-        "deleted",
-        "anonymised",
-        "batches",
-        "cutoff",
-        "finished_at",
-    ]
-    list_filter = ["record_type", "action"]
+    list_display = ["started_at", "rule_text", "deleted", "anonymised", "older_than", "done"]
+    list_filter = [DisposedFilter, RecordTypeFilter]
     date_hierarchy = "started_at"
     ordering = ["-started_at", "-pk"]
+
+    @admin.display(description="records older than", ordering="cutoff")
+    def older_than(self, obj: DisposalLog) -> str:
+        return f"{timezone.localtime(obj.cutoff):%Y-%m-%d %H:%M}"
+
+    @admin.display(description="finished")
+    def done(self, obj: DisposalLog) -> str:
+        if obj.finished_at is None:
+            return "Stopped part-way: the next run goes on"
+        return f"{obj.batches} batch{'es' if obj.batches != 1 else ''}"
 
 
 class HoldStateFilter(admin.SimpleListFilter):

@@ -22,6 +22,9 @@ rules:
 - Email addresses and phone numbers in any text are replaced by "[redacted]".
 {withheld}
 
+Kept: the names of city staff acting for the city, of property owners (public in the county
+assessor's roll), and of contractors and businesses (licensed, public).
+
 Counts: {counts}
 """
 

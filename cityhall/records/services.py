@@ -140,13 +140,17 @@ def dispose(
     return logs
 
 
+def _when(rule: RetentionRule) -> str:
+    return "at once" if rule.period == 0 else f"after {rule.period_text}"
+
+
 def _dispose_rule(rule, rules, now, holds, batch_size, stop_at=None) -> DisposalLog:
     record_type = rule.kind_of
     cutoff = rule.cutoff(now)
     log = DisposalLog.objects.create(
         rule=rule,
         record_type=rule.record_type,
-        rule_text=f"{rule}: {rule.action} after {rule.period_text}"[:300],
+        rule_text=f"{rule}: {rule.action} {_when(rule)}"[:300],
         action=rule.action,
         cutoff=cutoff,
         started_at=timezone.now(),

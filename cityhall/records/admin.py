@@ -20,7 +20,7 @@ from cityhall.console import ReadOnlyList
 
 from . import export, registry, services
 from .forms import LegalHoldForm, ReleaseForm, RetentionRuleForm
-from .models import Action, DisposalLog, LegalHold, RecordsRequest, RetentionRule
+from .models import Action, DisposalLog, LegalHold, RecordsRequest, RetentionRule, kind_labels
 
 HOLD_PERMISSION = "records.place_legal_hold"
 
@@ -28,14 +28,33 @@ HOLD_PERMISSION = "records.place_legal_hold"
 @admin.register(RetentionRule)
 class RetentionRuleAdmin(SimpleHistoryAdmin):
     form = RetentionRuleForm
-    list_display = ["record", "applies", "kept_for", "then", "counted", "why"]
+    list_display = ["record", "kept_for", "then", "counted", "why"]
     list_filter = ["action"]
     search_fields = ["record_type", "reason"]
     list_per_page = 100
 
+    READER_FIELDS = ["record", "applies", "kept_for", "then", "counted", "reason", "due_now"]
+
     def get_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.READER_FIELDS  # in words, for a manager who reads the schedule
         fields = ["record_type", "status", "kind", "period", "unit", "action", "reason"]
         return [*fields, "due_now"] if obj is not None else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return self.READER_FIELDS
+        return ["due_now"]
+
+    def get_list_display(self, request):
+        # "Applies to" names kinds (permit types, categories) read once per page, not per row.
+        labels = kind_labels()
+
+        @admin.display(description="applies to")
+        def applies(obj: RetentionRule) -> str:
+            return obj.describe_scope(labels)
+
+        return ["record", applies, "kept_for", "then", "counted", "why"]
 
     @admin.display(description="record type", ordering="record_type")
     def record(self, obj: RetentionRule) -> str:
@@ -142,6 +161,7 @@ class LegalHoldAdmin(SimpleHistoryAdmin):
     list_filter = [HoldStateFilter, "kind"]
     search_fields = ["reference", "address", "person_email", "reason"]
     change_form_template = "admin/records/legalhold/change_form.html"
+    list_select_related = ["placed_by", "released_by"]
     readonly_fields = ["kind", "subject_text", "reason", "placed_by", "placed_at", "state"]
 
     def get_fields(self, request, obj=None):

@@ -33,6 +33,17 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
+def kind_labels(record_types=None) -> dict[str, dict[str, str]]:
+    """{record type: {kind: its name}} for the record types that have kinds (one query each)."""
+    labels = {}
+    for key, record_type in registry.RECORD_TYPES.items():
+        if record_types is None or key in record_types:
+            kinds = record_type.kinds()
+            if kinds:
+                labels[key] = {group.value: str(group.label) for group in kinds}
+    return labels
+
+
 class RetentionRule(models.Model):
     """How long one type of record is kept (optionally only a status group or a kind of it),
     and what happens to it then. The most specific rule governs a record: status and kind,
@@ -61,7 +72,8 @@ class RetentionRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type_label} · {self.applies_to}"
+        # (kinds by their code: a list of rules names each row without a query per row)
+        return f"{self.type_label} · {self.describe_scope({})}"
 
     @property
     def kind_of(self) -> registry.RecordType | None:
@@ -74,16 +86,20 @@ class RetentionRule(models.Model):
 
     @property
     def applies_to(self) -> str:
+        return self.describe_scope(kind_labels([self.record_type]) if self.kind else {})
+
+    def describe_scope(self, labels: dict[str, dict[str, str]]) -> str:
+        """ "Ended: finaled, expired or revoked · BUS: Business license"; `labels` are the kinds'
+        names by record type (kind_labels), the code itself where missing."""
         record_type = self.kind_of
         if record_type is None:
             return ""
         parts = []
         if self.status:
-            labels = {group.value: group.label for group in record_type.statuses()}
-            parts.append(str(labels.get(self.status, self.status)))
+            statuses = {group.value: group.label for group in record_type.statuses()}
+            parts.append(str(statuses.get(self.status, self.status)))
         if self.kind:
-            labels = {group.value: group.label for group in record_type.kinds()}
-            parts.append(str(labels.get(self.kind, self.kind)))
+            parts.append(str(labels.get(self.record_type, {}).get(self.kind, self.kind)))
         return " · ".join(parts) or str(_("All"))
 
     @property

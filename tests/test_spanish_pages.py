@@ -665,6 +665,7 @@ urlpatterns = [
     *site_urlpatterns,
 ]
 
+
 # In order: the steps of a form build on the ones before. The forms bind to
 # `request.POST or None`, so a page "with errors" posts its fields empty (an empty POST would
 # show the blank form again).

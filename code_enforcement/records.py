@@ -73,8 +73,9 @@ class ServiceRequests(registry.RecordType):
 
     def dispose(self, rows, action):
         if action == registry.DELETE:
-            for photo in RequestPhoto.objects.filter(request__in=rows):
-                photo.image.delete(save=False)
+            registry.delete_files_on_commit(
+                photo.image for photo in RequestPhoto.objects.filter(request__in=rows)
+            )
             count = rows.count()
             rows.delete()
             return {"deleted": count}
@@ -120,8 +121,7 @@ class Photos(registry.RecordType):
         return _request_held(holds, "request__")
 
     def dispose(self, rows, action):
-        for photo in rows:
-            photo.image.delete(save=False)
+        registry.delete_files_on_commit(photo.image for photo in rows)
         deleted, _by_model = rows.delete()
         return {"deleted": deleted}
 

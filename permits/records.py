@@ -83,8 +83,9 @@ class Applications(registry.RecordType):
             kept = rows.filter(Q(payments__isnull=False) | Q(renewals__isnull=False)).distinct()
             keep_pks = list(kept.values_list("pk", flat=True))
             doomed = rows.exclude(pk__in=keep_pks)
-            for document in Document.objects.filter(application__in=doomed):
-                document.file.delete(save=False)
+            registry.delete_files_on_commit(
+                document.file for document in Document.objects.filter(application__in=doomed)
+            )
             counts["deleted"] = doomed.count()
             doomed.delete()
             rows = Application.objects.filter(pk__in=keep_pks)
@@ -135,8 +136,7 @@ class Documents(registry.RecordType):
         return _held(holds, "application__")
 
     def dispose(self, rows, action):
-        for document in rows:
-            document.file.delete(save=False)
+        registry.delete_files_on_commit(document.file for document in rows)
         deleted, _by_model = rows.delete()
         return {"deleted": deleted}
 

@@ -17,6 +17,7 @@ from cityhall.calendar import add_business_days
 from cityhall.constants import EventKind
 from cityhall.models import audit_as
 from cityhall.numbering import next_number, permit_sequence
+from cityhall.records.registry import delete_files_on_commit
 from cityhall.text import StaffText
 from cityhall.timeline import bilingual, both, on, said
 
@@ -746,8 +747,8 @@ def person_forget(*, user) -> dict[str, int]:
     drafts = Application.objects.filter(applicant=user, status=Status.DRAFT)
     deleted = 0
     for draft in drafts.prefetch_related("documents"):
-        for document in draft.documents.all():
-            document.file.delete(save=False)
+        # The files go once the account's deletion commits, never before.
+        delete_files_on_commit(document.file for document in draft.documents.all())
         draft.delete()
         deleted += 1
     kept = Application.objects.filter(applicant=user).exclude(status=Status.DRAFT)

@@ -128,6 +128,17 @@ def choices() -> list[tuple[str, Any]]:
     return [(key, record_type.label) for key, record_type in RECORD_TYPES.items()]
 
 
+def delete_files_on_commit(files) -> int:
+    """Remove stored files once the transaction that deletes their rows commits: a batch that
+    rolls back keeps both its rows and their files (never a row pointing at nothing)."""
+    from django.db import transaction
+
+    names = [(file.storage, file.name) for file in files if file and file.name]
+    for storage, name in names:
+        transaction.on_commit(lambda storage=storage, name=name: storage.delete(name), robust=True)
+    return len(names)
+
+
 def email_q(field_name: str, emails: Iterable[str]) -> Q:
     """Rows whose email field is one of these, whatever the capitals it was typed in."""
     query = Q(pk__in=[])

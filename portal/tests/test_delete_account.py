@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.test import TestCase
 
 from alerts.models import Notification, Subscription
 from cityhall.models import User
@@ -61,7 +62,9 @@ def test_deleting_my_account(settings):
     Application.objects.filter(pk=application.pk).update(applicant_phone="(408) 555-0100")
     client = signed_in_client(mine)
 
-    response = client.post(URL, {"password": PASSWORD, "understood": "on"})
+    # (files are removed when the deletion commits)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(URL, {"password": PASSWORD, "understood": "on"})
 
     assert response.status_code == 302 and response["Location"] == "/es/"  # her language
     assert "Su cuenta se eliminó." in client.get("/es/").content.decode()

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.test import TestCase
 from django.utils import timezone
 
 from alerts.constants import Channel, DeliveryStatus
@@ -77,11 +79,11 @@ def period_end(start: datetime, *, years: int = 0, days: int = 0) -> datetime:
 
 
 def run(now: datetime, **kwargs) -> dict[tuple[str, str, str], DisposalLog]:
-    """One disposal run at `now`: its log rows by (record type, status, kind) of their rule."""
-    return {
-        (log.record_type, log.rule.status, log.rule.kind): log
-        for log in services.dispose(now=now, **kwargs)
-    }
+    """One disposal run at `now`: its log rows by (record type, status, kind) of their rule.
+    (What waits for the commit, removing files, is run as the commit would.)"""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        logs = services.dispose(now=now, **kwargs)
+    return {(log.record_type, log.rule.status, log.rule.kind): log for log in logs}
 
 
 def done(log: DisposalLog) -> tuple[int, int]:
@@ -208,6 +210,37 @@ def test_a_draft_is_deleted_with_its_files_a_year_after_its_last_change(alice):
     assert done(logs[("permits.application", "draft", "")]) == (1, 0)
     assert not Application.objects.filter(pk=draft.pk).exists()
     assert not Document.objects.filter(pk=document.pk).exists()
+    assert not os.path.exists(path)
+
+
+def test_a_batch_that_rolls_back_keeps_its_files(alice, monkeypatch):
+    """Files go only when their batch commits: a batch that fails after deleting its rows
+    leaves both the rows and the files (never a row pointing at a missing file)."""
+    start, end = period(years=1)
+    draft = application(alice, updated_at=start)
+    path = Document.objects.get(application=draft).file.path
+
+    applications = registry.RECORD_TYPES["permits.application"]
+    original = applications.dispose
+
+    def fail_after_deleting(rows, action):
+        original(rows, action)
+        assert not Application.objects.filter(pk=draft.pk).exists()  # deleted, not committed
+        raise RuntimeError("the worker died before the batch committed")
+
+    monkeypatch.setattr(applications, "dispose", fail_after_deleting)
+    # (a savepoint inside the test's transaction stands for the batch's own transaction)
+    with (
+        pytest.raises(RuntimeError),
+        TestCase.captureOnCommitCallbacks(execute=True),
+        transaction.atomic(),
+    ):
+        services.dispose(now=end + DAY)
+    monkeypatch.undo()
+
+    assert Application.objects.filter(pk=draft.pk).exists()
+    assert os.path.exists(path)
+    run(end + DAY)
     assert not os.path.exists(path)
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from kpis.rollups import rollup_days
+from kpis.rollups import rollup_days, sealed_through
 
 
 class Command(BaseCommand):
@@ -23,3 +23,9 @@ class Command(BaseCommand):
             written += rollup_days(start=chunk_start, end=chunk_end)
             chunk_start = chunk_end + timedelta(days=1)
         self.stdout.write(self.style.SUCCESS(f"Rolled up {days + 1} days ({written} rows)."))
+        sealed = sealed_through()
+        if sealed is not None and sealed >= start:
+            self.stdout.write(
+                f"Days up to {sealed} were left as they were: the retention schedule has "
+                "disposed of records behind them, so their roll-ups are final."
+            )

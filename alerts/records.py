@@ -42,10 +42,15 @@ class Subscriptions(registry.RecordType):
     def held(self, holds):
         return Q(user_id__in=holds.user_ids) | registry.email_q("email", holds.emails)
 
+    def of_person(self, user):
+        return Q(user=user)
+
     def dispose(self, rows, action):
-        count = rows.count()
-        rows.delete()
-        return {"deleted": count}
+        pks = list(rows.values_list("pk", flat=True))
+        Subscription.objects.filter(pk__in=pks).delete()
+        # Its history rows hold the same address: they go with it.
+        Subscription.history.filter(id__in=pks).delete()
+        return {"deleted": len(pks)}
 
 
 class Messages(registry.RecordType):

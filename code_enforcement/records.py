@@ -6,12 +6,22 @@ from __future__ import annotations
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.payments.services import forget_references
 from cityhall.records import registry
 from cityhall.records.builtin import personal_history_fields
 from cityhall.records.redact import redact_text
 
 from .constants import CaseStatus, RequestStatus
-from .models import CodeCase, Follower, RequestPhoto, ServiceCategory, ServiceRequest
+from .models import (
+    CaseInspection,
+    CodeCase,
+    Follower,
+    RequestEvent,
+    RequestPhoto,
+    ServiceCategory,
+    ServiceRequest,
+    Violation,
+)
 
 
 def _category_kinds() -> list[registry.Group]:
@@ -68,6 +78,9 @@ class ServiceRequests(registry.RecordType):
     def held(self, holds):
         return _request_held(holds)
 
+    def of_person(self, user):
+        return Q(reporter=user)
+
     def find(self, reference):
         return ServiceRequest.objects.filter(public_id__iexact=reference).first()
 
@@ -76,9 +89,10 @@ class ServiceRequests(registry.RecordType):
             registry.delete_files_on_commit(
                 photo.image for photo in RequestPhoto.objects.filter(request__in=rows)
             )
-            count = rows.count()
+            pks = list(rows.values_list("pk", flat=True))
             rows.delete()
-            return {"deleted": count}
+            ServiceRequest.history.filter(id__in=pks).delete()  # nothing of it stays
+            return {"deleted": len(pks)}
         return {"anonymised": anonymise_requests(rows)}
 
 
@@ -86,13 +100,30 @@ def anonymise_requests(rows) -> int:
     """The report stays (what, where, when, how it was fixed); who sent it and how to reach
     them go, with the people following it, in the history rows too."""
     pks = list(rows.values_list("pk", flat=True))
-    # The history rows the reporter wrote (sending the report) stop naming them as author.
+    # The history rows the reporter wrote (sending the report) stop naming them as author;
+    # the timeline events they or a follower made lose their author and their own words (a
+    # system phrase stays: it names no one).
     ServiceRequest.history.filter(id__in=pks, history_user_id=F("reporter_id")).update(
         history_user_id=None
     )
+    people = Q(actor_id=F("request__reporter_id")) | Q(
+        actor_id__in=Follower.objects.filter(request_id__in=pks, user__isnull=False).values(
+            "user_id"
+        )
+    )
+    by_people = RequestEvent.objects.filter(request_id__in=pks).filter(people)
+    by_people.filter(phrase="").update(params={})
+    by_people.update(text="", note="", actor=None)
     Follower.objects.filter(request_id__in=pks).delete()
+    # (the category's questions may hold personal answers; a media link may name its sender)
     count = ServiceRequest.objects.filter(pk__in=pks).update(
-        reporter=None, contact_name="", contact_email="", contact_phone="", reporter_secret=""
+        reporter=None,
+        contact_name="",
+        contact_email="",
+        contact_phone="",
+        reporter_secret="",
+        attributes={},
+        media_url="",
     )
     ServiceRequest.history.filter(id__in=pks).update(
         reporter_id=None, contact_name="", contact_email="", contact_phone=""
@@ -164,16 +195,24 @@ class Cases(registry.RecordType):
             # A case with fines paid is a financial record: anonymised instead.
             keep_pks = list(rows.filter(fine_payments__isnull=False).values_list("pk", flat=True))
             doomed = rows.exclude(pk__in=keep_pks)
-            counts["deleted"] = doomed.count()
+            registry.delete_files_on_commit(
+                inspection.photo
+                for inspection in CaseInspection.objects.filter(case__in=doomed).exclude(photo="")
+            )
+            doomed_pks = list(doomed.values_list("pk", flat=True))
+            numbers = list(doomed.values_list("number", flat=True))
+            counts["deleted"] = len(doomed_pks)
             doomed.delete()
+            CodeCase.history.filter(id__in=doomed_pks).delete()
+            CaseInspection.history.filter(case_id__in=doomed_pks).delete()
+            Violation.history.filter(case_id__in=doomed_pks).delete()
+            forget_references("fine", numbers)
             rows = CodeCase.objects.filter(pk__in=keep_pks)
         counts["anonymised"] = anonymise_cases(rows)
         return counts
 
 
 def anonymise_cases(rows) -> int:
-    from cityhall.payments.services import forget_references
-
     pks = list(rows.values_list("pk", flat=True))
     numbers = list(rows.values_list("number", flat=True))
     blanks = {"owner_name": "", "owner_mailing_address": "", "owner_email": ""}
@@ -211,8 +250,10 @@ def public_records(*, address: str | None, reference: str | None):
             Q(public_id__iexact=reference) | Q(case__number__iexact=reference)
         )
     else:
-        cases = CodeCase.objects.filter(registry.address_q("address", [address]))
-        requests = ServiceRequest.objects.filter(registry.address_q("address", [address]))
+        cases = CodeCase.objects.filter(registry.address_q("address", [address], exact=True))
+        requests = ServiceRequest.objects.filter(
+            registry.address_q("address", [address], exact=True)
+        )
     # Private categories stay out of public view everywhere else too.
     private = requests.filter(category__sensitive=True).count()
     requests = requests.filter(category__sensitive=False)
@@ -264,7 +305,6 @@ def public_records(*, address: str | None, reference: str | None):
                 "status": request.get_status_display(),
                 "resolution": request.get_resolution_display() if request.resolution else "",
                 "address": request.address,
-                "description": redact_text(request.description),
                 "received": _day(request.created_at),
                 "closed": _day(request.closed_at),
                 "case": request.case.number if request.case_id else None,
@@ -275,7 +315,8 @@ def public_records(*, address: str | None, reference: str | None):
                         "text": redact_text(event.words),
                     }
                     for event in request.events.all()
-                    if event.public
+                    # (what the city's system recorded; words a person wrote may name people)
+                    if event.public and event.phrase
                 ],
             }
         )
@@ -287,6 +328,11 @@ def public_records(*, address: str | None, reference: str | None):
         )
     if request_records or case_records:
         withheld.append(COMPLAINANT)
+    if request_records:
+        withheld.append(
+            "What reporters wrote (descriptions, added information) and messages written to "
+            "them: they often identify who reported; released after a person reviews them."
+        )
     if private:
         withheld.append(f"{private} reports in private categories (kept off every public list).")
     if photo_count:

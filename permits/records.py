@@ -7,12 +7,13 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.models import anonymised_person
+from cityhall.payments.services import forget_references
 from cityhall.records import registry
 from cityhall.records.builtin import personal_history_fields
 from cityhall.records.redact import redact_text
 
 from .constants import Status
-from .models import Application, Document, PermitType
+from .models import Application, Document, InfoRequest, PermitType, TimelineEvent
 
 STATUS_GROUPS = {
     "draft": (_("Drafts never sent to the city"), [Status.DRAFT]),
@@ -65,12 +66,14 @@ class Applications(registry.RecordType):
         rows = Application.objects.filter(status__in=statuses, updated_at__lt=before)
         if kinds is not None:
             rows = rows.filter(permit_type__code__in=kinds)
-        if action == registry.ANONYMISE:
-            rows = rows.exclude(applicant=anonymised_person())
-        return rows
+        # Anonymised ones are done (a delete rule anonymises what it may not delete, once).
+        return rows.exclude(applicant=anonymised_person())
 
     def held(self, holds):
         return _held(holds)
+
+    def of_person(self, user):
+        return Q(applicant=user)
 
     def find(self, reference):
         return Application.objects.filter(number__iexact=reference).first()
@@ -86,8 +89,14 @@ class Applications(registry.RecordType):
             registry.delete_files_on_commit(
                 document.file for document in Document.objects.filter(application__in=doomed)
             )
-            counts["deleted"] = doomed.count()
+            doomed_pks = list(doomed.values_list("pk", flat=True))
+            numbers = [n for n in doomed.values_list("number", flat=True) if n]
+            counts["deleted"] = len(doomed_pks)
             doomed.delete()
+            # Nothing of a deleted application stays: its history rows, its card attempts'
+            # payer details.
+            Application.history.filter(id__in=doomed_pks).delete()
+            forget_references("permit", numbers)
             rows = Application.objects.filter(pk__in=keep_pks)
         counts["anonymised"] = anonymise(rows)
         return counts
@@ -95,15 +104,25 @@ class Applications(registry.RecordType):
 
 def anonymise(rows) -> int:
     """The application stays (its type, address, dates, fees and decisions are the city's
-    record); who applied and what they answered go, in the history rows too."""
-    from cityhall.payments.services import forget_references
-
+    record); who applied and what they wrote go, in the history rows too."""
     person = anonymised_person()
     pks = list(rows.values_list("pk", flat=True))
     numbers = [n for n in rows.values_list("number", flat=True) if n]
-    # The history rows the applicant wrote (drafting, sending) stop naming them as author.
+    # What the applicant did on the record stops naming them: their timeline events lose their
+    # author and their own words (a system phrase stays: it names no one), the history rows
+    # they wrote lose their author; their answers to requests for information go, and the
+    # documents' uploader and file names.
+    by_applicant = TimelineEvent.objects.filter(
+        application_id__in=pks, actor_id=F("application__applicant_id")
+    )
+    by_applicant.filter(phrase="").update(params={})
+    by_applicant.update(text="", note="", actor=None)
     Application.history.filter(id__in=pks, history_user_id=F("applicant_id")).update(
         history_user_id=None
+    )
+    InfoRequest.objects.filter(application_id__in=pks).exclude(answer="").update(answer="")
+    Document.objects.filter(application_id__in=pks).update(
+        uploaded_by=person, original_name="document"
     )
     count = Application.objects.filter(pk__in=pks).update(
         applicant=person, applicant_name="", applicant_phone="", answers={}
@@ -153,7 +172,7 @@ def public_records(*, address: str | None, reference: str | None):
     if reference:
         rows = Application.objects.filter(number__iexact=reference)
     else:
-        rows = Application.objects.filter(registry.address_q("address", [address]))
+        rows = Application.objects.filter(registry.address_q("address", [address], exact=True))
     rows = (
         rows.exclude(status=Status.DRAFT)
         .select_related("permit_type")
@@ -198,7 +217,8 @@ def public_records(*, address: str | None, reference: str | None):
                         "text": redact_text(event.words),
                     }
                     for event in application.events.all()
-                    if event.public
+                    # (what the city's system recorded; words a person wrote may name people)
+                    if event.public and event.phrase
                 ],
             }
         )
@@ -208,6 +228,10 @@ def public_records(*, address: str | None, reference: str | None):
             "of private persons (Gov. Code §7927.700)."
         )
         withheld.append("Staff-only notes: the deliberative process (Gov. Code §7927.500).")
+        withheld.append(
+            "Messages between the applicant and staff on the timeline: they name people; "
+            "released after a person reviews them."
+        )
     if documents:
         withheld.append(
             f"{documents} uploaded documents (plans, photos, certificates): released after a "

@@ -189,7 +189,10 @@ def delete_account(request: HttpRequest) -> HttpResponse:
             return limited
         if form.is_valid():
             language = request.user.preferred_language
-            services.account_delete(user=request.user)
+            try:
+                services.account_delete(user=request.user)
+            except ValueError:  # a legal hold placed a moment ago
+                return render(request, "portal/delete_account.html", {"on_hold": True}, status=409)
             logout(request)
             with translation.override(language):
                 messages.success(

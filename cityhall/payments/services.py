@@ -496,9 +496,11 @@ def forget_references(kind: str, references: list[str]) -> int:
     records) without who paid or where the receipt went."""
     if not references:
         return 0
-    return Payment.objects.filter(kind=kind, reference__in=references).update(
-        payer=None, billing_email=""
+    rows = Payment.objects.filter(kind=kind, reference__in=references)
+    Payment.history.filter(kind=kind, reference__in=references).update(
+        payer_id=None, billing_email="", customer_ip_address=None
     )
+    return rows.update(payer=None, billing_email="", customer_ip_address=None)
 
 
 def person_forget(*, user) -> dict[str, int]:

@@ -4,6 +4,7 @@ legal holds (placed and released with a reason) and public-records exports."""
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -84,6 +85,9 @@ class RetentionRuleAdmin(SimpleHistoryAdmin):
     def due_now(self, obj: RetentionRule) -> str:
         if obj.action == Action.KEEP:
             return "Nothing: these records are kept permanently."
+        if obj.record_type == "cityhall.history":
+            # (millions of rows in some thirty tables: counted by the night's run, not here)
+            return "See the disposal log: the night's run counts history rows."
         count = services.due(obj)
         held = (
             " (records under a legal hold are not counted)"
@@ -134,8 +138,12 @@ class DisposalLogAdmin(ReadOnlyList, admin.ModelAdmin):
 
     @admin.display(description="finished")
     def done(self, obj: DisposalLog) -> str:
+        if obj.note:
+            return obj.note
         if obj.finished_at is None:
-            return "Stopped part-way: the next run goes on"
+            if obj.started_at < timezone.now() - timedelta(hours=1):
+                return "Did not finish (the worker stopped): the next run goes on"
+            return "Running"
         return f"{obj.batches} batch{'es' if obj.batches != 1 else ''}"
 
 

@@ -139,4 +139,4 @@ def register_all() -> None:
         phone="",
         home_address="",
     )
-    personal_history_fields("billing.payment", billing_email="")
+    personal_history_fields("billing.payment", billing_email="", customer_ip_address=None)

@@ -136,8 +136,9 @@ class RetentionRule(models.Model):
             raise ValidationError(
                 {"action": _("This record type cannot be anonymised; choose delete or keep.")}
             )
-        no_time = self.unit == Unit.DAYS and self.period == 0
-        if self.action != Action.KEEP and no_time and record_type.key != "cityhall.session":
+        # A period of nothing (in any unit) would dispose of the whole group tonight; only
+        # expired sessions may go at once.
+        if self.action != Action.KEEP and not self.period and record_type.key != "cityhall.session":
             raise ValidationError({"period": _("Keep records for at least one day.")})
 
 
@@ -156,6 +157,7 @@ class DisposalLog(models.Model):
     batches = models.PositiveIntegerField(_("batches"), default=0)
     started_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]

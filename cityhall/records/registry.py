@@ -83,6 +83,10 @@ class RecordType:
         ({"deleted": 3} or {"anonymised": 2, "deleted": 1})."""
         raise NotImplementedError
 
+    def of_person(self, user) -> Q | None:
+        """This person's rows (what "Delete my account" deletes or anonymises), or None."""
+        return None
+
     def find(self, reference: str) -> Model | None:
         """The record by its number, for a legal hold on one record."""
         return None
@@ -147,10 +151,19 @@ def email_q(field_name: str, emails: Iterable[str]) -> Q:
     return query
 
 
-def address_q(field_name: str, addresses: Iterable[str]) -> Q:
+STREET_TYPES = {
+    "st", "street", "ave", "avenue", "rd", "road", "dr", "drive", "blvd", "boulevard", "ln",
+    "lane", "way", "ct", "court", "pl", "place", "ter", "terrace", "cir", "circle", "hwy",
+    "highway", "pkwy", "parkway",
+}  # fmt: skip
+
+
+def address_q(field_name: str, addresses: Iterable[str], *, exact: bool = False) -> Q:
     """Rows whose address is one of these, however it was typed: the house number and the
     first word of the street ("120 Oak St" covers "120 OAK STREET, Unit 4"). A hold that
-    covers a little too much is safe; one that misses a record is not."""
+    covers a little too much is safe; one that misses a record is not. `exact` (what a
+    public-records export releases): the whole street name, word for word ("120 Oak St" is
+    not "120 Oakwood Dr" nor "120 Oak Ave")."""
     import re
 
     query = Q(pk__in=[])
@@ -159,8 +172,36 @@ def address_q(field_name: str, addresses: Iterable[str]) -> Q:
         if not words:
             continue
         if words[0].isdigit() and len(words) > 1:
-            pattern = rf"^\s*{words[0]}\s+[^0-9A-Za-z]*{re.escape(words[1])}"
-            query |= Q(**{f"{field_name}__iregex": pattern})
+            if exact:
+                name = words[1:]
+                suffix = ""
+                if len(name) > 1 and name[-1] in STREET_TYPES:
+                    suffix = name[-1]
+                    name = name[:-1]
+                street = r"\W+".join(re.escape(word) for word in name)
+                pattern = rf"^\s*{words[0]}\s+{street}\y"
+                if suffix:
+                    # the same kind of street, however abbreviated, or none written
+                    kinds = sorted(_street_type_spellings(suffix))
+                    pattern += rf"(\W+({'|'.join(kinds)})\y|\s*($|,|\W+(unit|apt|#)))"
+                query |= Q(**{f"{field_name}__iregex": pattern})
+            else:
+                pattern = rf"^\s*{words[0]}\s+[^0-9A-Za-z]*{re.escape(words[1])}"
+                query |= Q(**{f"{field_name}__iregex": pattern})
         else:
             query |= Q(**{f"{field_name}__icontains": address.strip()})
     return query
+
+
+_SPELLINGS = [
+    {"st", "street"}, {"ave", "avenue", "av"}, {"rd", "road"}, {"dr", "drive"},
+    {"blvd", "boulevard"}, {"ln", "lane"}, {"way"}, {"ct", "court"}, {"pl", "place"},
+    {"ter", "terrace"}, {"cir", "circle"}, {"hwy", "highway"}, {"pkwy", "parkway"},
+]  # fmt: skip
+
+
+def _street_type_spellings(suffix: str) -> set[str]:
+    for spellings in _SPELLINGS:
+        if suffix in spellings:
+            return spellings
+    return {suffix}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
 from . import registry
@@ -60,13 +60,14 @@ def governed(rule: RetentionRule, rules: list[RetentionRule]) -> list[tuple[str,
             continue
         if not kinds:
             candidates = [(status, ""), ("", "")]
-            if next(c for c in candidates if c in present) == (rule.status, ""):
+            if next((c for c in candidates if c in present), None) == (rule.status, ""):
                 result.append((status, None))
             continue
         mine = []
         for kind in kinds:
             candidates = [(status, kind), (status, ""), ("", kind), ("", "")]
-            if next(c for c in candidates if c in present) == (rule.status, rule.kind):
+            # (a record no rule matches is kept: no rule, no disposal)
+            if next((c for c in candidates if c in present), None) == (rule.status, rule.kind):
                 mine.append(kind)
         if mine:
             result.append((status, None if len(mine) == len(kinds) and not rule.kind else mine))
@@ -108,7 +109,8 @@ def _kpi_day(rules: list[RetentionRule], now: datetime):
     days = [
         timezone.localdate(rule.cutoff(now))
         for rule in rules
-        if rule.action != Action.KEEP and rule.kind_of and rule.kind_of.feeds_kpis
+        # (anonymising keeps every row a roll-up counts: only deleting needs the seal)
+        if rule.action == Action.DELETE and rule.kind_of and rule.kind_of.feeds_kpis
     ]
     return max(days) if days else None
 
@@ -132,6 +134,16 @@ def dispose(
     by_type: dict[str, list[RetentionRule]] = defaultdict(list)
     for rule in rules:
         by_type[rule.record_type].append(rule)
+    # The rule that waited longest goes first: a run cut short by its time budget (a first
+    # run's backlog) does not leave the same rules undone night after night.
+    last_run = dict(
+        DisposalLog.objects.filter(finished_at__isnull=False)
+        .values_list("rule_id")
+        .annotate(last=Max("finished_at"))
+        .values_list("rule_id", "last")
+    )
+    never = timezone.now() - timedelta(days=365 * 100)
+    rules.sort(key=lambda rule: (last_run.get(rule.pk) or never, rule.pk))
     logs = []
     for rule in rules:
         if rule.action == Action.KEEP:
@@ -155,13 +167,32 @@ def _dispose_rule(rule, rules, now, holds, batch_size, stop_at=None) -> Disposal
         cutoff=cutoff,
         started_at=timezone.now(),
     )
-    for status, kinds in governed(rule, rules):
-        found = record_type.expired(status=status, kinds=kinds, before=cutoff, action=rule.action)
-        for queryset in _querysets(found):
-            if holds:
-                queryset = queryset.exclude(_held(record_type, queryset, holds))
-            _dispose_batches(record_type, queryset, rule.action, log, batch_size, stop_at)
-    DisposalLog.objects.filter(pk=log.pk).update(finished_at=timezone.now())
+    complete = True
+    try:
+        for status, kinds in governed(rule, rules):
+            found = record_type.expired(
+                status=status, kinds=kinds, before=cutoff, action=rule.action
+            )
+            for queryset in _querysets(found):
+                if holds:
+                    queryset = queryset.exclude(_held(record_type, queryset, holds))
+                complete &= _dispose_batches(
+                    record_type, queryset, rule.action, log, batch_size, stop_at
+                )
+    except Exception as error:
+        # One rule's failure (a batch it cannot dispose of) does not stop the others; its
+        # committed batches stay done and it is tried again the next night.
+        logger.exception("disposal under %s failed", log.rule_text)
+        DisposalLog.objects.filter(pk=log.pk).update(
+            note=f"Failed: {type(error).__name__}. The next run tries again."[:300]
+        )
+    else:
+        if complete:
+            DisposalLog.objects.filter(pk=log.pk).update(finished_at=timezone.now())
+        else:
+            DisposalLog.objects.filter(pk=log.pk).update(
+                note="Stopped part-way: the run's time was up. The next run goes on."
+            )
     log.refresh_from_db()
     logger.info(
         "disposal %s: %d deleted, %d anonymised", log.rule_text, log.deleted, log.anonymised
@@ -172,9 +203,12 @@ def _dispose_rule(rule, rules, now, holds, batch_size, stop_at=None) -> Disposal
 def _dispose_batches(
     record_type, queryset: QuerySet, action: str, log, batch_size: int, stop_at=None
 ) -> None:
+    """Batches until none is left (True) or the time is up (False)."""
     model = queryset.model
     last = None
-    while stop_at is None or time.monotonic() < stop_at:
+    while True:
+        if stop_at is not None and time.monotonic() >= stop_at:
+            return False
         with transaction.atomic():
             page = queryset.order_by("pk")
             if last is not None:
@@ -186,7 +220,7 @@ def _dispose_batches(
                 ]
             )
             if not pks:
-                return
+                return True
             counts = record_type.dispose(model._default_manager.filter(pk__in=pks), action)
             DisposalLog.objects.filter(pk=log.pk).update(
                 deleted=F("deleted") + counts.get("deleted", 0),

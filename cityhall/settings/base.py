@@ -65,6 +65,9 @@ STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("https", "http"))
 # Charged on top of what is owed and shown before paying: "2.50" dollars or "2.5%".
 PAYMENT_CONVENIENCE_FEE = env_str("PAYMENT_CONVENIENCE_FEE", "0")
+# History pages show changes; nothing is changed from them ("revert" would bypass workflows,
+# permissions and reasons: a retention rule, a legal hold, a permit's status).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 # Records disposed of per transaction by the nightly disposal (cityhall.records).
 RECORDS_DISPOSAL_BATCH = int(env_str("RECORDS_DISPOSAL_BATCH", "500"))
 PAYMENT_CURRENCY = "USD"

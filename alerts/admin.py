@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from cityhall.console import WorkflowActions, records_behind_filter
+from cityhall.console import NoRevert, WorkflowActions, records_behind_filter
 
 from . import delivery, services
 from .constants import AlertStatus
@@ -25,7 +25,7 @@ from .workflow import ALERTS
 
 
 @admin.register(Topic)
-class TopicAdmin(SimpleHistoryAdmin):
+class TopicAdmin(NoRevert, SimpleHistoryAdmin):
     list_display = ["name_en", "name_es", "slug", "position", "is_active"]
     list_editable = ["position", "is_active"]
     search_fields = ["name_en", "name_es", "slug"]
@@ -109,7 +109,7 @@ class AlertForm(forms.ModelForm):
 
 
 @admin.register(Alert)
-class AlertAdmin(WorkflowActions, SimpleHistoryAdmin):
+class AlertAdmin(NoRevert, WorkflowActions, SimpleHistoryAdmin):
     workflow = ALERTS
     form = AlertForm
     change_form_template = "admin/alerts/alert/change_form.html"
@@ -305,7 +305,7 @@ class ConfirmedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(SimpleHistoryAdmin):
+class SubscriptionAdmin(NoRevert, SimpleHistoryAdmin):
     list_display = ["__str__", "user", "language", "by_email", "by_sms", "citywide", "confirmed_at"]
     list_filter = [
         ConfirmedFilter,

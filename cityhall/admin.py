@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .access import log_access
 from .console import (
     EstimatedCountPaginator,
+    NoRevert,
     ReadOnlyList,
     recently_verified,
     reverify_redirect,
@@ -15,7 +16,7 @@ from .models import Holiday, Neighborhood, StaffAccess, User
 
 
 @admin.register(Holiday)
-class HolidayAdmin(SimpleHistoryAdmin):
+class HolidayAdmin(NoRevert, SimpleHistoryAdmin):
     list_display = ["date", "name"]
     date_hierarchy = "date"
 
@@ -113,7 +114,7 @@ class CityUserAdmin(SimpleHistoryAdmin, UserAdmin):
 
 
 @admin.register(Neighborhood)
-class NeighborhoodAdmin(SimpleHistoryAdmin):
+class NeighborhoodAdmin(NoRevert, SimpleHistoryAdmin):
     list_display = ["name", "slug", "households"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

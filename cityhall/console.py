@@ -672,3 +672,15 @@ def records_behind_filter():
             return queryset.filter(pk__in=self.records.values("pk"))
 
     return RecordsBehindFilter
+
+
+class NoRevert:
+    """History pages only show what changed: nothing is changed by posting an old version back
+    (django-simple-history's "revert" would bypass workflows, permissions and reasons)."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)

@@ -21,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from cityhall.console import (
     AssigneePickers,
     EstimatedCountPaginator,
+    NoRevert,
     ReadOnlyList,
     WorkflowActions,
     bulk_assign,
@@ -57,7 +58,7 @@ class AttributeInline(admin.StackedInline):
 
 
 @admin.register(ServiceCategory)
-class ServiceCategoryAdmin(SimpleHistoryAdmin):
+class ServiceCategoryAdmin(NoRevert, SimpleHistoryAdmin):
     list_display = [
         "code",
         "name_en",
@@ -100,7 +101,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(SimpleHistoryAdmin):
+class ApiKeyAdmin(NoRevert, SimpleHistoryAdmin):
     form = ApiKeyForm
     list_display = [
         "name",
@@ -160,7 +161,7 @@ class TriageFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
+class ServiceRequestAdmin(NoRevert, AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
     workflow = REQUESTS
     personal_data = "reporter contact details"
     change_form_template = "admin/code_enforcement/servicerequest/change_form.html"
@@ -379,7 +380,7 @@ class ServiceRequestAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
 
 
 @admin.register(CodeCase)
-class CodeCaseAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
+class CodeCaseAdmin(NoRevert, AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
     workflow = CASES
     personal_data = "property owner details"
     change_form_template = "admin/code_enforcement/codecase/change_form.html"
@@ -574,7 +575,7 @@ class ViolationAdmin(ReadOnlyList, admin.ModelAdmin):
 
 
 @admin.register(CaseInspection)
-class CaseInspectionAdmin(AssigneePickers, SimpleHistoryAdmin):
+class CaseInspectionAdmin(NoRevert, AssigneePickers, SimpleHistoryAdmin):
     assignee_fields = {"inspector": "code_case"}
     formfield_overrides = {models.ImageField: {"widget": LabelledFileInput}}
     list_display = ["case", "kind", "scheduled_for", "inspector", "result"]

@@ -15,6 +15,7 @@ from .constants import CaseStatus, RequestStatus
 from .models import (
     CaseInspection,
     CodeCase,
+    FinePayment,
     Follower,
     RequestEvent,
     RequestPhoto,
@@ -177,11 +178,12 @@ class Cases(registry.RecordType):
 
     def expired(self, *, status, kinds, before, action):
         rows = CodeCase.objects.filter(status=CaseStatus.CLOSED, closed_at__lt=before)
+        has_owner = ~Q(owner_name="") | ~Q(owner_mailing_address="") | ~Q(owner_email="")
         if action == registry.ANONYMISE:
-            rows = rows.filter(
-                ~Q(owner_name="") | ~Q(owner_mailing_address="") | ~Q(owner_email="")
-            )
-        return rows
+            return rows.filter(has_owner)
+        # A case with fines paid is anonymised instead of deleted, once.
+        paid = Exists(FinePayment.objects.filter(case=OuterRef("pk")))
+        return rows.exclude(Q(paid) & ~has_owner)
 
     def held(self, holds):
         return _case_held(holds)
@@ -315,8 +317,8 @@ def public_records(*, address: str | None, reference: str | None):
                         "text": redact_text(event.words),
                     }
                     for event in request.events.all()
-                    # (what the city's system recorded; words a person wrote may name people)
-                    if event.public and event.phrase
+                    # (what the system recorded, never words a person wrote: they may name people)
+                    if event.public and (event.phrase or not (event.text or event.note))
                 ],
             }
         )

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from cityhall.console import NoRevert
+
 from .metrics import METRICS, REGISTRY
 from .models import PerformanceSettings, Target
 
@@ -15,7 +17,7 @@ class TargetForm(forms.ModelForm):
 
 
 @admin.register(Target)
-class TargetAdmin(SimpleHistoryAdmin):
+class TargetAdmin(NoRevert, SimpleHistoryAdmin):
     form = TargetForm
     list_display = ["metric_name", "dimension", "value", "target", "set_by", "updated_at"]
     list_filter = ["metric"]
@@ -43,7 +45,7 @@ class SettingsForm(forms.ModelForm):
 
 
 @admin.register(PerformanceSettings)
-class PerformanceSettingsAdmin(SimpleHistoryAdmin):
+class PerformanceSettingsAdmin(NoRevert, SimpleHistoryAdmin):
     form = SettingsForm
     list_display = ["__str__", "households"]
 

@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from cityhall.console import (
     AssigneePickers,
     EstimatedCountPaginator,
+    NoRevert,
     ReadOnlyList,
     WorkflowActions,
     bulk_assign,
@@ -47,7 +48,7 @@ class QuestionInline(admin.StackedInline):
 
 
 @admin.register(PermitType)
-class PermitTypeAdmin(SimpleHistoryAdmin):
+class PermitTypeAdmin(NoRevert, SimpleHistoryAdmin):
     list_display = [
         "code",
         "name_en",
@@ -94,7 +95,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Application)
-class ApplicationAdmin(AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
+class ApplicationAdmin(NoRevert, AssigneePickers, WorkflowActions, SimpleHistoryAdmin):
     workflow = APPLICATIONS
     personal_data = "applicant details"
     change_form_template = "admin/permits/application/change_form.html"
@@ -287,7 +288,7 @@ class PaymentAdmin(ReadOnlyList, admin.ModelAdmin):
 
 
 @admin.register(Inspection)
-class InspectionAdmin(WorkflowActions, SimpleHistoryAdmin):
+class InspectionAdmin(NoRevert, WorkflowActions, SimpleHistoryAdmin):
     workflow = INSPECTIONS
     change_form_template = "admin/permits/inspection/change_form.html"
     list_display = [

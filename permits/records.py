@@ -217,8 +217,8 @@ def public_records(*, address: str | None, reference: str | None):
                         "text": redact_text(event.words),
                     }
                     for event in application.events.all()
-                    # (what the city's system recorded; words a person wrote may name people)
-                    if event.public and event.phrase
+                    # (what the system recorded, never words a person wrote: they may name people)
+                    if event.public and (event.phrase or not (event.text or event.note))
                 ],
             }
         )

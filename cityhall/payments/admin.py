@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from payments import PaymentError
 from simple_history.admin import SimpleHistoryAdmin
 
-from cityhall.console import ReadOnlyList, records_behind_filter
+from cityhall.console import NoRevert, ReadOnlyList, records_behind_filter
 from cityhall.csvsafe import safe_cell
 
 from . import services
@@ -50,7 +50,7 @@ class SettledFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyList, SimpleHistoryAdmin):
+class PaymentAdmin(NoRevert, ReadOnlyList, SimpleHistoryAdmin):
     list_display = [
         "created",
         "receipt_number",
@@ -313,7 +313,7 @@ def _kind_name(kind: str) -> str:
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyList, SimpleHistoryAdmin):
+class RefundAdmin(NoRevert, ReadOnlyList, SimpleHistoryAdmin):
     list_display = ["created_at", "payment", "amount", "status", "reason", "requested_by"]
     list_filter = ["status"]
     search_fields = ["=payment__receipt_number", "=payment__reference", "reason"]

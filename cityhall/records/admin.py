@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import Truncator, slugify
 from simple_history.admin import SimpleHistoryAdmin
 
-from cityhall.console import ReadOnlyList
+from cityhall.console import NoRevert, ReadOnlyList
 
 from . import export, registry, services
 from .forms import LegalHoldForm, ReleaseForm, RetentionRuleForm
@@ -27,7 +27,7 @@ HOLD_PERMISSION = "records.place_legal_hold"
 
 
 @admin.register(RetentionRule)
-class RetentionRuleAdmin(SimpleHistoryAdmin):
+class RetentionRuleAdmin(NoRevert, SimpleHistoryAdmin):
     form = RetentionRuleForm
     list_display = ["record", "kept_for", "then", "counted", "why"]
     list_filter = ["action"]
@@ -163,7 +163,7 @@ class HoldStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(SimpleHistoryAdmin):
+class LegalHoldAdmin(NoRevert, SimpleHistoryAdmin):
     form = LegalHoldForm
     list_display = ["subject_text", "kind", "state", "reason", "placed_by", "placed_at"]
     list_filter = [HoldStateFilter, "kind"]

@@ -38,12 +38,24 @@ def active_holds() -> registry.Holds:
 
 
 def person_on_hold(user) -> bool:
-    """Whether a legal hold covers this person (their account is then not deleted)."""
-    return (
-        LegalHold.objects.active()
-        .filter(kind=HoldKind.PERSON, person_email__iexact=user.email)
-        .exists()
+    """Whether a legal hold covers this person or any of their records (one record, an
+    address): their account is then not deleted, since that deletes and anonymises them."""
+    person = LegalHold.objects.active().filter(
+        kind=HoldKind.PERSON, person_email__iexact=user.email
     )
+    if person.exists():
+        return True
+    holds = active_holds()
+    if not holds:
+        return False
+    for record_type in registry.RECORD_TYPES.values():
+        mine = record_type.of_person(user)
+        if mine is None or record_type.model is None:
+            continue
+        rows = record_type.model._default_manager.filter(mine)
+        if rows.filter(record_type.held(holds)).exists():
+            return True
+    return False
 
 
 def governed(rule: RetentionRule, rules: list[RetentionRule]) -> list[tuple[str, list[str] | None]]:

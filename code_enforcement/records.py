@@ -132,10 +132,11 @@ def anonymise_requests(rows) -> int:
     return count
 
 
-class Photos(registry.RecordType):
+class Photos(registry.UploadedFiles):
     key = "code_enforcement.requestphoto"
     label = _("Photos sent with reports")
     model = RequestPhoto
+    file_field = "image"
     counted_from = _("after the report closed")
 
     def kinds(self):
@@ -151,11 +152,6 @@ class Photos(registry.RecordType):
 
     def held(self, holds):
         return _request_held(holds, "request__")
-
-    def dispose(self, rows, action):
-        registry.delete_files_on_commit(photo.image for photo in rows)
-        deleted, _by_model = rows.delete()
-        return {"deleted": deleted}
 
 
 def _case_held(holds: registry.Holds) -> Q:

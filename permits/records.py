@@ -134,10 +134,11 @@ def anonymise(rows) -> int:
     return count
 
 
-class Documents(registry.RecordType):
+class Documents(registry.UploadedFiles):
     key = "permits.document"
     label = _("Application documents (plans, photos, certificates)")
     model = Document
+    file_field = "file"
     counted_from = _("after the application's last change, once it is closed")
 
     def kinds(self):
@@ -153,11 +154,6 @@ class Documents(registry.RecordType):
 
     def held(self, holds):
         return _held(holds, "application__")
-
-    def dispose(self, rows, action):
-        registry.delete_files_on_commit(document.file for document in rows)
-        deleted, _by_model = rows.delete()
-        return {"deleted": deleted}
 
 
 def register() -> None:

@@ -92,6 +92,17 @@ class RecordType:
         return None
 
 
+class UploadedFiles(RecordType):
+    """Uploaded files (documents, photos): deleted, row and file, once their batch commits."""
+
+    file_field: str = ""
+
+    def dispose(self, rows, action):
+        delete_files_on_commit(getattr(row, self.file_field) for row in rows)
+        deleted, _by_model = rows.delete()
+        return {"deleted": deleted}
+
+
 RECORD_TYPES: dict[str, RecordType] = {}
 
 # Called before disposal with the latest day whose rows may be disposed of (kpis seals its

@@ -28,6 +28,7 @@ from cityhall.models import User, anonymised_person
 from cityhall.payments.models import Payment as OnlinePayment
 from cityhall.records import export, registry, services
 from cityhall.records.models import DisposalLog, HoldKind, LegalHold, RetentionRule
+from cityhall.records.tests.test_console import _form, _rule
 from cityhall.roles import Role
 from code_enforcement.models import (
     CaseInspection,
@@ -95,24 +96,6 @@ def _text(response) -> str:
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     return text.replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&")
-
-
-def _rule(record_type: str, status: str = "", kind: str = "") -> RetentionRule:
-    return RetentionRule.objects.get(record_type=record_type, status=status, kind=kind)
-
-
-def _form(rule: RetentionRule, **changes) -> dict:
-    data = {
-        "record_type": rule.record_type,
-        "status": rule.status,
-        "kind": rule.kind,
-        "period": rule.period,
-        "unit": rule.unit,
-        "action": rule.action,
-        "reason": rule.reason,
-    }
-    data.update(changes)
-    return data
 
 
 # --- 1. A period of nothing -----------------------------------------------------------------------
